@@ -1,0 +1,49 @@
+# make run  - set everything up and serve the site on http://127.0.0.1:5000 (SQLite)
+# make test - set everything up and run the whole test suite
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format bench clean
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+help:
+	@echo "make run    set up and serve the site on http://$(HOST):$(PORT)"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make lint   ruff check and format check"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/crm db upgrade
+	$(BIN)/crm seed
+	@$(BIN)/python -c 'from crm import create_app; app = create_app(); print("" if app.config["MAIL_SERVER"] else "Note: no mail server is configured (CRM_MAIL_SERVER), so emails wait in the outbox.")'
+	$(BIN)/crm run --host $(HOST) --port $(PORT)
+
+# The suite runs on SQLite; with CRM_TEST_POSTGRES=1 it runs again on a throwaway PostgreSQL.
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+ifeq ($(CRM_TEST_POSTGRES),1)
+	CRM_TEST_DATABASE=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

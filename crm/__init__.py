@@ -1,0 +1,61 @@
+"""clinic-crm: the clinic's public website and the CRM behind its reach-out form."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` overrides defaults and the ``CRM_*`` environment."""
+    from crm import errors, security
+    from crm.auth import init_login
+    from crm.cli import register_commands
+    from crm.config import load_config
+    from crm.database import configure_engine
+    from crm.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from crm.intake import bp as intake_bp
+    from crm.site import bp as site_bp
+    from crm.templating import register_template_helpers
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=os.environ.get("CRM_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
+        instance_relative_config=True,
+    )
+    load_config(app, config)
+
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+
+    import crm.models  # noqa: F401  (every model registered before the engine is used)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    init_login(login_manager)
+    limiter.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(intake_bp)
+
+    register_template_helpers(app)
+    register_commands(app)
+    security.init_app(app)
+    errors.init_app(app)
+    return app

@@ -1,0 +1,73 @@
+"""Reading branches, the public facts of each clinic location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import g
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import WEEKDAYS, Branch
+
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+@dataclass(frozen=True)
+class HoursRow:
+    day: str
+    spans: list[tuple[time, time]]
+
+
+def branch_choices() -> list[tuple[str, str]]:
+    """(slug, city) of every branch taking enquiries, read once per request."""
+    if "branch_choices" not in g:
+        rows = db.session.execute(
+            select(Branch.slug, Branch.city)
+            .where(Branch.active.is_(True))
+            .order_by(Branch.sort_order, Branch.city)
+        ).all()
+        g.branch_choices = [(row.slug, row.city) for row in rows]
+    return g.branch_choices
+
+
+def active_branches() -> list[Branch]:
+    return list(
+        db.session.scalars(
+            select(Branch).where(Branch.active.is_(True)).order_by(Branch.sort_order, Branch.city)
+        )
+    )
+
+
+def branch_by_slug(slug: str) -> Branch | None:
+    return db.session.scalar(select(Branch).where(Branch.slug == slug, Branch.active.is_(True)))
+
+
+def opening_spans(branch: Branch, weekday: str) -> list[tuple[time, time]]:
+    """The opening spans of one weekday ("mon".."sun"), as local times."""
+    spans = (branch.opening_hours or {}).get(weekday) or []
+    return [(time.fromisoformat(start), time.fromisoformat(end)) for start, end in spans]
+
+
+def weekly_hours(branch: Branch) -> list[HoursRow]:
+    return [HoursRow(DAY_NAMES[day], opening_spans(branch, day)) for day in WEEKDAYS]
+
+
+def branch_zone(branch: Branch) -> ZoneInfo:
+    return ZoneInfo(branch.time_zone or "Asia/Kolkata")
+
+
+def is_open_at(branch: Branch, moment: datetime) -> bool:
+    local = moment.astimezone(branch_zone(branch))
+    weekday = WEEKDAYS[local.weekday()]
+    return any(start <= local.time() < end for start, end in opening_spans(branch, weekday))

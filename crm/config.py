@@ -1,0 +1,111 @@
+"""Configuration: defaults, then ``CRM_*`` environment variables, then explicit overrides.
+
+Every key below can be set from the environment as ``CRM_<KEY>``; values are parsed as JSON
+when they look like JSON (``CRM_MAIL_PORT=587`` is an int, ``CRM_RATELIMIT_ENABLED=false`` a bool).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # "development" or "production"; production refuses to start without CRM_SECRET_KEY.
+    "ENV": "development",
+    "SECRET_KEY": None,
+    "CLINIC_NAME": "Physiotattva",
+    # Absolute base of links in emails (there is no request to build them from in the worker).
+    "SITE_URL": "http://127.0.0.1:5000",
+    "PRIVACY_CONTACT_EMAIL": "privacy@physiotattva.example",
+    # Database: None means SQLite in the instance folder.
+    "SQLALCHEMY_DATABASE_URI": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # Requests: the reach-out form is a few kilobytes; nothing we accept is larger than this.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "MAX_FORM_PARTS": 100,
+    # CSRF tokens outlive a long read of an article; an expired one keeps the visitor's input.
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+    "WTF_CSRF_SSL_STRICT": True,
+    # The version of the consent text shown next to the checkbox; stored on every enquiry.
+    "CONSENT_VERSION": "2026-11-01",
+    # Mail (Flask-Mail reads MAIL_*); with no MAIL_SERVER, emails wait in the outbox.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Physiotattva <no-reply@physiotattva.example>",
+    # Rate limits (Flask-Limiter reads RATELIMIT_*).
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Spam defence.
+    "FORM_MIN_FILL_SECONDS": 3,
+    # How many reverse proxies in front of the app may set X-Forwarded-*.
+    "TRUSTED_PROXIES": 0,
+    # Staff sessions.
+    "SESSION_IDLE_MINUTES": 60,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Staff workflow.
+    "RESPONSE_TARGET_MINUTES": 120,
+    "INBOX_PAGE_SIZE": 50,
+    # Privacy.
+    "RETENTION_DAYS": 180,
+    "OUTBOX_SENT_RETENTION_DAYS": 30,
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from defaults, the ``CRM_`` environment, then ``overrides``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("CRM")
+    if overrides:
+        app.config.from_mapping(overrides)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"] is None:
+        database = Path(app.instance_path) / "crm.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+
+    if app.config["ENV"] == "production":
+        if not app.config["SECRET_KEY"]:
+            raise ConfigError(
+                "CRM_SECRET_KEY must be set when CRM_ENV=production "
+                '(for example: python -c "import secrets; print(secrets.token_hex(32))").'
+            )
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config.setdefault("PREFERRED_URL_SCHEME", "https")
+    elif not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+
+
+def _development_secret(instance: Path) -> str:
+    """Generate a secret once per instance folder so sessions survive restarts in development."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        # Written aside, then linked into place: a worker starting alongside never reads half a key.
+        draft = instance / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,56 @@
+"""Error pages in the site's design, and JSON errors for callers that asked for JSON."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from crm.http import wants_json
+
+MESSAGES = {
+    400: ("Bad request", "We could not read that request. Please go back and try again."),
+    403: ("Not allowed", "Your account does not have access to this page."),
+    404: ("Page not found", "We could not find that page. It may have moved."),
+    405: ("Not allowed", "That address does not accept this kind of request."),
+    413: (
+        "Too large",
+        "What was sent is larger than we accept. Please shorten it and send it again.",
+    ),
+    422: ("Please check the form", "Some of what was sent could not be accepted."),
+    429: (
+        "Too many attempts",
+        "There have been too many attempts from here. Please wait a little and try again.",
+    ),
+    500: (
+        "Something went wrong",
+        "Something went wrong on our side. Please try again in a moment.",
+    ),
+    503: (
+        "Busy right now",
+        "We are very busy at the moment. Please try again in a few seconds.",
+    ),
+}
+
+
+def error_response(code: int, message: str | None = None) -> ResponseReturnValue:
+    title, default_message = MESSAGES.get(code, MESSAGES[500])
+    text = message or default_message
+    if wants_json():
+        return jsonify(ok=False, message=text), code
+    return render_template("error.html", code=code, title=title, message=text), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> ResponseReturnValue:
+        code = error.code or 500
+        response = error_response(code)
+        if code == 405 and error.get_response().headers.get("Allow"):
+            body, status = response  # type: ignore[misc]
+            return body, status, {"Allow": error.get_response().headers["Allow"]}
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(_error: InternalServerError) -> ResponseReturnValue:
+        return error_response(500)

@@ -1,0 +1,151 @@
+"""The reach-out form embedded on every marketing page."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from crm.leads.catalogue import INTERESTS
+from crm.leads.contact import (
+    InvalidContact,
+    clean_text,
+    normalise_email,
+    normalise_name,
+    normalise_phone,
+    unsafe_characters,
+)
+
+SUCCESS_MESSAGE = "Thank you! Your submission has been received!"
+FAILURE_MESSAGE = "Oops! Something went wrong while submitting the form."
+
+NAME_MAX = 120
+EMAIL_MAX = 254
+MESSAGE_MAX = 2000
+UTM_MAX = 200
+SOURCE_PAGE_MAX = 500
+
+
+def new_submission_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _normalised(normalise):  # type: ignore[no-untyped-def]
+    """A WTForms validator that stores the normalised value or reports why it was refused."""
+
+    def validator(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+        if field.errors:
+            return  # one reason per field is enough (e.g. too long)
+        try:
+            field.data = normalise(field.data)
+        except InvalidContact as error:
+            raise ValidationError(str(error)) from error
+
+    return validator
+
+
+def _plain_text(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+    if field.errors:
+        return
+    field.data = clean_text(field.data, multiline=True)
+    if unsafe_characters(field.data, multiline=True):
+        raise ValidationError("Please remove invisible or control characters from your message.")
+
+
+def _offered_choice(message: str):  # type: ignore[no-untyped-def]
+    def validator(form: ReachOutForm, field) -> None:  # type: ignore[no-untyped-def]
+        if field.data not in form.offered[field.name]:
+            raise ValidationError(message)
+
+    return validator
+
+
+class ReachOutForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        validators=[
+            DataRequired("Please tell us your name."),
+            Length(max=NAME_MAX, message=f"Please keep your name under {NAME_MAX} characters."),
+            _normalised(normalise_name),
+        ],
+        render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
+    )
+    phone = StringField(
+        "Phone number",
+        validators=[
+            DataRequired("Please give a phone number we can call you on."),
+            _normalised(normalise_phone),
+        ],
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 32},
+    )
+    email = StringField(
+        "Email (optional)",
+        validators=[
+            Optional(),
+            Length(max=EMAIL_MAX, message="That email address is too long."),
+            _normalised(normalise_email),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": EMAIL_MAX},
+    )
+    branch = SelectField(
+        "Nearest clinic",
+        validators=[
+            DataRequired("Please choose the clinic nearest to you."),
+            _offered_choice("Please choose one of our clinics from the list."),
+        ],
+        validate_choice=False,
+    )
+    interest = SelectField(
+        "How can we help? (optional)",
+        choices=[SelectChoice("", "Choose one…")]
+        + [SelectChoice(key, label) for key, label in INTERESTS.items()],
+        validators=[Optional(), _offered_choice("Please choose one of the options.")],
+        validate_choice=False,
+    )
+    message = TextAreaField(
+        "Message (optional)",
+        validators=[
+            Optional(),
+            Length(
+                max=MESSAGE_MAX,
+                message=f"Please keep your message under {MESSAGE_MAX} characters.",
+            ),
+            _plain_text,
+        ],
+        render_kw={"rows": 4, "maxlength": MESSAGE_MAX},
+    )
+    consent = BooleanField(
+        "I agree that the clinic may store these details and contact me about my enquiry.",
+        validators=[DataRequired("Please tick the box so we may contact you.")],
+    )
+    submission_token = HiddenField(
+        validators=[
+            DataRequired("This form is out of date. Please reload the page and try again."),
+            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form is out of date."),
+        ]
+    )
+    source_page = HiddenField(validators=[Optional(), Length(max=SOURCE_PAGE_MAX)])
+    utm_source = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
+    utm_medium = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
+    utm_campaign = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
+    utm_term = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
+    utm_content = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
+    # Honeypot: hidden from people by CSS, filled in by bots that fill in everything.
+    website = StringField(
+        "Leave this field empty",
+        render_kw={"autocomplete": "off", "tabindex": "-1"},
+    )
+
+    def __init__(self, *args, branches: list[tuple[str, str]], **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.branch.choices = [SelectChoice("", "Choose a clinic…")] + [
+            SelectChoice(slug, city) for slug, city in branches
+        ]
+        self.offered = {"branch": {slug for slug, _ in branches}, "interest": set(INTERESTS)}
+
+    def field_errors(self) -> dict[str, list[str]]:
+        """Errors keyed by the public field names, without the CSRF token's."""
+        return {name: list(errors) for name, errors in self.errors.items() if name != "csrf_token"}

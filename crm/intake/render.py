@@ -1,0 +1,32 @@
+"""The reach-out form as every page renders it: fresh token, page and campaign prefilled."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from crm.branches import branch_choices
+from crm.intake.forms import ReachOutForm, new_submission_token
+from crm.intake.landing import landing_utm
+from crm.leads.capture import UTM_FIELDS
+
+
+def reach_out_form() -> ReachOutForm:
+    """The form for this page: the one being re-shown with errors, or a fresh one."""
+    form = g.get("reach_out_form")
+    if form is None:
+        utm = landing_utm()
+        for name in UTM_FIELDS:
+            if request.args.get(name):
+                utm[name] = request.args[name][:200]
+        form = ReachOutForm(
+            formdata=None,
+            branches=branch_choices(),
+            data={
+                "submission_token": new_submission_token(),
+                "source_page": request.path,
+                "branch": g.get("preferred_branch") or "",
+                **utm,
+            },
+        )
+        g.reach_out_form = form
+    return form

@@ -1,0 +1,105 @@
+"""POST /leads: parse the reach-out form, capture the lead, answer as the caller expects."""
+
+from __future__ import annotations
+
+from flask import (
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, generate_csrf
+
+from crm.branches import branch_choices
+from crm.database import utcnow
+from crm.http import is_own_path, wants_json
+from crm.intake import bp
+from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE, ReachOutForm
+from crm.intake.landing import landing_referrer
+from crm.intake.render import reach_out_form
+from crm.leads.capture import UTM_FIELDS, Submission, UnknownBranch, capture_lead
+from crm.network import client_address, hash_client_address
+from crm.site.pages import render_page_at
+
+FLASH_CATEGORY = "reach-out"
+EXPIRED_MESSAGE = "This form had expired, so nothing was sent yet. Please press Send again."
+
+
+@bp.app_context_processor
+def _inject_form() -> dict[str, object]:
+    return {
+        "reach_out_form": reach_out_form,
+        "reach_out_success": SUCCESS_MESSAGE,
+        "reach_out_failure": FAILURE_MESSAGE,
+    }
+
+
+@bp.post("/leads")
+def submit() -> ResponseReturnValue:
+    form = ReachOutForm(branches=branch_choices())
+    if form.website.data:
+        # A bot filled the honeypot: answer as usual, store nothing.
+        return _accepted(form)
+    if not form.validate():
+        return _rejected(form)
+    try:
+        capture_lead(_submission(form))
+    except UnknownBranch:
+        form.branch.errors = ["That clinic is not taking enquiries. Please choose another."]
+        return _rejected(form)
+    return _accepted(form)
+
+
+@bp.errorhandler(CSRFError)
+def _expired(_error: CSRFError) -> ResponseReturnValue:
+    """A missing or stale CSRF token: nothing is stored, and the visitor keeps what they typed."""
+    if wants_json():
+        return jsonify(
+            ok=False, message=EXPIRED_MESSAGE, errors={}, csrf_token=generate_csrf()
+        ), 400
+    form = ReachOutForm(branches=branch_choices())
+    g.reach_out_notice = EXPIRED_MESSAGE
+    return _render_form_page(form, 400)
+
+
+def _submission(form: ReachOutForm) -> Submission:
+    source_page = form.source_page.data if is_own_path(form.source_page.data) else None
+    return Submission(
+        name=form.name.data,
+        phone=form.phone.data,
+        email=form.email.data or None,
+        branch_slug=form.branch.data,
+        interest=form.interest.data or None,
+        message=form.message.data or None,
+        submission_token=form.submission_token.data,
+        consent_version=current_app.config["CONSENT_VERSION"],
+        received_at=utcnow(),
+        source_page=source_page,
+        referrer=landing_referrer(),
+        utm={name: getattr(form, name).data or None for name in UTM_FIELDS},
+        user_agent=(request.user_agent.string or "")[:300] or None,
+        client_address_hash=hash_client_address(client_address()),
+    )
+
+
+def _accepted(form: ReachOutForm) -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(ok=True, message=SUCCESS_MESSAGE), 201
+    flash(SUCCESS_MESSAGE, FLASH_CATEGORY)
+    target = form.source_page.data if is_own_path(form.source_page.data) else "/"
+    return redirect(f"{target}#reach-out", code=303)
+
+
+def _rejected(form: ReachOutForm) -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(ok=False, message=FAILURE_MESSAGE, errors=form.field_errors()), 422
+    return _render_form_page(form, 422)
+
+
+def _render_form_page(form: ReachOutForm, status: int) -> ResponseReturnValue:
+    """The page the form was sent from, again, with the visitor's input and the reasons."""
+    g.reach_out_form = form
+    return render_page_at(form.source_page.data), status

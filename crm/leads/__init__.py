@@ -1,0 +1,1 @@
+"""The lead domain: intake, workflow, scoped queries and export writers. No request objects here."""

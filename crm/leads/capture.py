@@ -1,0 +1,263 @@
+"""Intake: turn one accepted reach-out submission into stored, actionable data.
+
+One transaction writes the Enquiry, creates or updates the Lead, records its events and queues
+the branch alert and the visitor's acknowledgement, so either all of it is stored or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm.database import write_transaction
+from crm.extensions import db
+from crm.mail import compose
+from crm.mail.outbox import queue_email
+from crm.models import (
+    OPEN_STATUSES,
+    Branch,
+    Enquiry,
+    EventKind,
+    Lead,
+    LeadEvent,
+    LeadStatus,
+)
+
+# A returning person within this window adds to their lead instead of starting a new one.
+REPEAT_WINDOW = timedelta(days=30)
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+
+class UnknownBranch(LookupError):
+    """The submission names a branch that does not exist or no longer takes enquiries."""
+
+
+class Outcome(StrEnum):
+    CREATED = "created"  # a new lead
+    MERGED = "merged"  # a new enquiry on an existing lead
+    DUPLICATE = "duplicate"  # this submission token was stored before; nothing written
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A validated, normalised submission; everything the intake needs, nothing from a request."""
+
+    name: str
+    phone: str  # E.164
+    email: str | None
+    branch_slug: str
+    interest: str | None
+    message: str | None
+    submission_token: str
+    consent_version: str
+    received_at: datetime
+    source_page: str | None = None
+    referrer: str | None = None
+    utm: Mapping[str, str | None] = field(default_factory=dict)
+    user_agent: str | None = None
+    client_address_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    outcome: Outcome
+    lead_id: int
+    enquiry_id: int
+
+
+def capture_lead(submission: Submission) -> CaptureResult:
+    """Store a submission exactly once; a repeated submission token answers as before."""
+    stored = _stored_result(submission.submission_token)
+    if stored is not None:
+        return stored
+    try:
+        with write_transaction() as session:
+            stored = _stored_result(submission.submission_token)
+            if stored is not None:
+                return stored
+            return _capture(session, submission)
+    except IntegrityError:
+        # Another request stored the same token between our check and our insert.
+        stored = _stored_result(submission.submission_token)
+        if stored is None:
+            raise
+        return stored
+
+
+def _stored_result(token: str) -> CaptureResult | None:
+    row = db.session.execute(
+        select(Enquiry.id, Enquiry.lead_id).where(Enquiry.submission_token == token)
+    ).first()
+    if row is None:
+        return None
+    return CaptureResult(Outcome.DUPLICATE, lead_id=row.lead_id, enquiry_id=row.id)
+
+
+def _capture(session: Session, submission: Submission) -> CaptureResult:
+    branch = session.scalar(
+        select(Branch).where(Branch.slug == submission.branch_slug, Branch.active.is_(True))
+    )
+    if branch is None:
+        raise UnknownBranch(submission.branch_slug)
+
+    _lock_person(session, branch, submission.phone)
+    now = submission.received_at
+    lead = _matching_lead(session, branch, submission, now)
+    repeat = lead is not None
+    if lead is None:
+        lead = Lead(
+            branch_id=branch.id,
+            name=submission.name,
+            phone=submission.phone,
+            email=submission.email,
+            interest=submission.interest,
+            status=LeadStatus.NEW,
+            enquiry_count=0,
+            created_at=now,
+            updated_at=now,
+            last_enquiry_at=now,
+        )
+        session.add(lead)
+        session.flush()
+        _event(session, lead, EventKind.CREATED, now, {"source_page": submission.source_page})
+    else:
+        _refresh_lead(session, lead, submission, now)
+
+    enquiry = Enquiry(
+        lead_id=lead.id,
+        name=submission.name,
+        email=submission.email,
+        interest=submission.interest,
+        message=submission.message or None,
+        source_page=submission.source_page,
+        referrer=submission.referrer,
+        consent_version=submission.consent_version,
+        consented_at=now,
+        submission_token=submission.submission_token,
+        user_agent=submission.user_agent,
+        client_address_hash=submission.client_address_hash,
+        created_at=now,
+        **{name: submission.utm.get(name) or None for name in UTM_FIELDS},
+    )
+    session.add(enquiry)
+    lead.enquiry_count += 1
+    session.flush()
+    _event(session, lead, EventKind.ENQUIRY, now, {"enquiry_id": enquiry.id, "repeat": repeat})
+    _queue_emails(session, lead, enquiry, branch, repeat=repeat, now=now)
+    return CaptureResult(
+        Outcome.MERGED if repeat else Outcome.CREATED, lead_id=lead.id, enquiry_id=enquiry.id
+    )
+
+
+def _lock_person(session: Session, branch: Branch, phone: str) -> None:
+    """PostgreSQL: serialise intake per person, so two simultaneous first enquiries make one lead.
+
+    SQLite needs nothing: its immediate transaction already admits one writer at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{branch.id}:{phone}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _matching_lead(
+    session: Session, branch: Branch, submission: Submission, now: datetime
+) -> Lead | None:
+    """The person's open lead at this branch, or one active within the repeat window."""
+    same_person = Lead.phone == submission.phone
+    if submission.email:
+        same_person = or_(same_person, Lead.email == submission.email)
+    candidates = session.scalars(
+        select(Lead)
+        .where(
+            Lead.branch_id == branch.id,
+            Lead.erased_at.is_(None),
+            same_person,
+            or_(Lead.status.in_(OPEN_STATUSES), Lead.updated_at >= now - REPEAT_WINDOW),
+        )
+        .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
+    ).all()
+    if not candidates:
+        return None
+    # Prefer a lead still being worked on, then the same phone, then the most recent.
+    return min(
+        candidates,
+        key=lambda lead: (lead.status not in OPEN_STATUSES, lead.phone != submission.phone),
+    )
+
+
+def _refresh_lead(session: Session, lead: Lead, submission: Submission, now: datetime) -> None:
+    """A returning person: fill gaps in what we know and bring the lead back to the top."""
+    if not lead.email and submission.email:
+        lead.email = submission.email
+    if not lead.interest and submission.interest:
+        lead.interest = submission.interest
+    lead.last_enquiry_at = now
+    lead.updated_at = now
+    if lead.status == LeadStatus.LOST:
+        _event(
+            session,
+            lead,
+            EventKind.STATUS,
+            now,
+            {"from": lead.status, "to": LeadStatus.CONTACTED, "reason": "returned with an enquiry"},
+        )
+        lead.status = LeadStatus.CONTACTED
+        lead.lost_reason = None
+
+
+def _queue_emails(
+    session: Session,
+    lead: Lead,
+    enquiry: Enquiry,
+    branch: Branch,
+    *,
+    repeat: bool,
+    now: datetime,
+) -> None:
+    queued = []
+    alert = compose.lead_alert(lead, enquiry, branch, repeat=repeat)
+    queued.append(
+        queue_email(
+            session,
+            kind="lead_alert",
+            to=branch.notification_email,
+            subject=alert.subject,
+            text_body=alert.text_body,
+            html_body=alert.html_body,
+            lead_id=lead.id,
+            not_before=now,
+        )
+    )
+    if enquiry.email:
+        thanks = compose.acknowledgement(lead, enquiry, branch)
+        queued.append(
+            queue_email(
+                session,
+                kind="acknowledgement",
+                to=enquiry.email,
+                subject=thanks.subject,
+                text_body=thanks.text_body,
+                html_body=thanks.html_body,
+                lead_id=lead.id,
+                not_before=now,
+            )
+        )
+    session.flush()
+    for email in queued:
+        _event(session, lead, EventKind.EMAIL, now, {"outbox_id": email.id, "kind": email.kind})
+
+
+def _event(
+    session: Session, lead: Lead, kind: EventKind, now: datetime, detail: dict[str, object]
+) -> None:
+    session.add(LeadEvent(lead_id=lead.id, actor_id=None, kind=kind, detail=detail, created_at=now))

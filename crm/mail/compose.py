@@ -1,0 +1,51 @@
+"""The messages we send, rendered from ``templates/email/<name>.txt`` and ``.html`` pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template
+
+from crm.branches import weekly_hours
+from crm.models import Branch, Enquiry, Lead
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text_body: str
+    html_body: str
+
+
+def render_message(template: str, subject: str, **context: Any) -> Message:
+    context.setdefault("clinic_name", current_app.config["CLINIC_NAME"])
+    context.setdefault("site_url", current_app.config["SITE_URL"].rstrip("/"))
+    return Message(
+        subject=subject,
+        text_body=render_template(f"email/{template}.txt", **context),
+        html_body=render_template(f"email/{template}.html", **context),
+    )
+
+
+def lead_alert(lead: Lead, enquiry: Enquiry, branch: Branch, *, repeat: bool) -> Message:
+    what = "Returning enquiry" if repeat else "New enquiry"
+    return render_message(
+        "lead_alert",
+        f"{what} at {branch.city}: {lead.name}",
+        lead=lead,
+        enquiry=enquiry,
+        branch=branch,
+        repeat=repeat,
+    )
+
+
+def acknowledgement(lead: Lead, enquiry: Enquiry, branch: Branch) -> Message:
+    return render_message(
+        "acknowledgement",
+        f"We have your message, {current_app.config['CLINIC_NAME']} {branch.city}",
+        lead=lead,
+        enquiry=enquiry,
+        branch=branch,
+        hours=weekly_hours(branch),
+    )

@@ -1,0 +1,27 @@
+"""All models, imported here so Alembic's autogenerate sees the whole schema."""
+
+from crm.models.branch import WEEKDAYS, Branch
+from crm.models.enquiry import Enquiry
+from crm.models.event import EventKind, LeadEvent
+from crm.models.followup import FollowUp
+from crm.models.lead import OPEN_STATUSES, STATUS_LABELS, Lead, LeadStatus, LostReason
+from crm.models.outbox import OutboxEmail, OutboxStatus
+from crm.models.staff import Role, StaffUser
+
+__all__ = [
+    "OPEN_STATUSES",
+    "STATUS_LABELS",
+    "WEEKDAYS",
+    "Branch",
+    "Enquiry",
+    "EventKind",
+    "FollowUp",
+    "Lead",
+    "LeadEvent",
+    "LeadStatus",
+    "LostReason",
+    "OutboxEmail",
+    "OutboxStatus",
+    "Role",
+    "StaffUser",
+]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.database import UTCDateTime, utcnow
+from crm.extensions import db
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Branch(db.Model):
+    """A clinic location. Branches are data: adding a city needs no code."""
+
+    __tablename__ = "branch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    city: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(String(20))
+    notification_email: Mapped[str] = mapped_column(String(254))
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Kolkata")
+    # {"mon": [["09:00", "20:00"]], ..., "sun": []}: local times, several spans a day allowed.
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Branch {self.slug}>"

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.database import UTCDateTime, utcnow
+from crm.extensions import db
+
+if TYPE_CHECKING:
+    from crm.models.branch import Branch
+    from crm.models.enquiry import Enquiry
+    from crm.models.event import LeadEvent
+    from crm.models.followup import FollowUp
+    from crm.models.staff import StaffUser
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    APPOINTMENT_BOOKED = "appointment_booked"
+    VISITED = "visited"
+    LOST = "lost"
+    SPAM = "spam"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    LeadStatus.NEW: "New",
+    LeadStatus.CONTACTED: "Contacted",
+    LeadStatus.APPOINTMENT_BOOKED: "Appointment booked",
+    LeadStatus.VISITED: "Visited",
+    LeadStatus.LOST: "Lost",
+    LeadStatus.SPAM: "Spam",
+}
+
+OPEN_STATUSES = frozenset({LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_BOOKED})
+
+
+class LostReason(StrEnum):
+    UNREACHABLE = "unreachable"
+    PRICE = "price"
+    DISTANCE = "distance"
+    CHOSE_ANOTHER_CLINIC = "chose_another_clinic"
+    NOT_INTERESTED = "not_interested"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+def _sql_list(values: type[StrEnum]) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class Lead(db.Model):
+    """The working record for one person at one branch; every submission adds an Enquiry."""
+
+    __tablename__ = "lead"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_sql_list(LeadStatus)})", name="status_known"),
+        CheckConstraint(
+            f"lost_reason IS NULL OR lost_reason IN ({_sql_list(LostReason)})",
+            name="lost_reason_known",
+        ),
+        # The inbox: newest activity first within a branch and status.
+        Index("ix_lead_branch_status_activity", "branch_id", "status", "last_enquiry_at", "id"),
+        Index("ix_lead_branch_activity", "branch_id", "last_enquiry_at", "id"),
+        Index("ix_lead_branch_follow_up", "branch_id", "next_follow_up_at"),
+        Index("ix_lead_branch_phone", "branch_id", "phone"),
+        Index("ix_lead_branch_email", "branch_id", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164; empty once erased
+    email: Mapped[str | None] = mapped_column(String(254))  # normalised
+    interest: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(30), default=LeadStatus.NEW)
+    lost_reason: Mapped[str | None] = mapped_column(String(30))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    next_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enquiry_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the person last wrote to us: a repeat enquiry brings the lead back to the top.
+    last_enquiry_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every staff change; a form carrying an older version is stale.
+    version: Mapped[int] = mapped_column(default=1)
+
+    branch: Mapped[Branch] = relationship()
+    assignee: Mapped[StaffUser | None] = relationship()
+    enquiries: Mapped[list[Enquiry]] = relationship(
+        back_populates="lead", order_by="Enquiry.created_at"
+    )
+    events: Mapped[list[LeadEvent]] = relationship(
+        back_populates="lead", order_by="LeadEvent.created_at"
+    )
+    follow_ups: Mapped[list[FollowUp]] = relationship(
+        back_populates="lead", order_by="FollowUp.due_at"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"L-{self.id:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Lead {self.id} {self.status}>"

@@ -1,0 +1,29 @@
+"""Headers on every response: CSP, no sniffing, no framing, no caching of staff data."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.blueprint == "staff" or request.path.startswith("/staff"):
+            headers["Cache-Control"] = "no-store"
+        elif "Cache-Control" not in headers and response.mimetype == "text/html":
+            # Pages carry a CSRF token and the visitor's session: never a shared cache.
+            headers["Cache-Control"] = "private, no-cache"
+        return response

@@ -1,0 +1,31 @@
+"""Seed data: the clinic's branches (always) and a living demo CRM (on request)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from crm.database import write_transaction
+from crm.models import Branch
+
+BRANCHES_FILE = Path(__file__).resolve().parent / "content" / "branches.json"
+
+
+def branch_records() -> list[dict[str, Any]]:
+    return json.loads(BRANCHES_FILE.read_text(encoding="utf-8"))
+
+
+def seed_branches() -> list[str]:
+    """Insert the branches that are missing; never overwrite one the clinic has edited."""
+    added = []
+    with write_transaction() as session:
+        existing = set(session.scalars(select(Branch.slug)))
+        for record in branch_records():
+            if record["slug"] in existing:
+                continue
+            session.add(Branch(**record))
+            added.append(record["slug"])
+    return added

@@ -1,0 +1,92 @@
+"""Blog articles: Markdown files with front matter under ``crm/content/blog``.
+
+Articles are our own files, rendered once and cached until the file changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import frontmatter
+import markdown
+from markupsafe import Markup
+
+BLOG_DIR = Path(__file__).resolve().parent.parent / "content" / "blog"
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REQUIRED_FIELDS = ("title", "slug", "date", "summary", "author")
+WORDS_PER_MINUTE = 200
+
+
+class ArticleError(ValueError):
+    """An article file is missing front matter or has a bad slug."""
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    title: str
+    date: date
+    summary: str
+    author: str
+    body_html: Markup
+    toc_html: Markup
+    reading_minutes: int
+    interest: str | None = None
+
+
+def all_articles() -> list[Article]:
+    """Every article, newest first."""
+    files = tuple(sorted((path, path.stat().st_mtime_ns) for path in BLOG_DIR.glob("*.md")))
+    return _load(files)
+
+
+def find_article(slug: str) -> Article | None:
+    if not SLUG.match(slug):
+        return None
+    return next((article for article in all_articles() if article.slug == slug), None)
+
+
+@lru_cache(maxsize=4)
+def _load(files: tuple[tuple[Path, int], ...]) -> list[Article]:
+    articles = [_parse(path) for path, _mtime in files]
+    slugs = [article.slug for article in articles]
+    duplicates = {slug for slug in slugs if slugs.count(slug) > 1}
+    if duplicates:
+        raise ArticleError(f"more than one article uses the slug {sorted(duplicates)}")
+    return sorted(articles, key=lambda article: (article.date, article.slug), reverse=True)
+
+
+def _parse(path: Path) -> Article:
+    post = frontmatter.load(path)
+    missing = [name for name in REQUIRED_FIELDS if not post.get(name)]
+    if missing:
+        raise ArticleError(f"{path.name}: front matter lacks {', '.join(missing)}")
+    slug = str(post["slug"])
+    if not SLUG.match(slug):
+        raise ArticleError(f"{path.name}: slug {slug!r} is not lower-case words joined by '-'")
+    published = post["date"]
+    if not isinstance(published, date):
+        published = date.fromisoformat(str(published))
+    renderer = markdown.Markdown(
+        extensions=["toc", "tables", "attr_list", "sane_lists"],
+        extension_configs={"toc": {"toc_depth": "2-2", "permalink": False}},
+        output_format="html",
+    )
+    body = renderer.convert(post.content)
+    words = len(post.content.split())
+    return Article(
+        slug=slug,
+        title=str(post["title"]),
+        date=published,
+        summary=str(post["summary"]),
+        author=str(post["author"]),
+        # Our own files, written by the clinic: trusted Markdown, not visitor input.
+        body_html=Markup(body),  # noqa: S704
+        toc_html=Markup(getattr(renderer, "toc", "")),  # noqa: S704
+        reading_minutes=max(1, round(words / WORDS_PER_MINUTE)),
+        interest=post.get("interest"),
+    )

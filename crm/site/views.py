@@ -1,0 +1,82 @@
+"""Marketing pages. Each renders the reach-out form through the base template."""
+
+from __future__ import annotations
+
+from flask import abort, g, jsonify, render_template
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from crm.branches import active_branches, branch_by_slug, branch_choices, weekly_hours
+from crm.extensions import db
+from crm.intake.landing import remember_landing
+from crm.site import bp
+from crm.site.blog import all_articles, find_article
+
+HOME_ARTICLES = 3
+
+
+@bp.before_request
+def _remember_landing() -> None:
+    remember_landing()
+
+
+@bp.app_context_processor
+def _navigation() -> dict[str, object]:
+    return {"nav_branches": branch_choices}
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template(
+        "site/home.html",
+        branches=active_branches(),
+        articles=all_articles()[:HOME_ARTICLES],
+    )
+
+
+@bp.get("/blog/")
+def blog_index() -> str:
+    return render_template("site/blog_index.html", articles=all_articles())
+
+
+@bp.get("/blog/<slug>")
+def article(slug: str) -> str:
+    found = find_article(slug)
+    if found is None:
+        abort(404)
+    return render_template("site/article.html", article=found, branches=active_branches())
+
+
+@bp.get("/branches/<slug>")
+def branch(slug: str) -> str:
+    found = branch_by_slug(slug)
+    if found is None:
+        abort(404)
+    g.preferred_branch = found.slug
+    return render_template("site/branch.html", branch=found, hours=weekly_hours(found))
+
+
+@bp.get("/contact")
+def contact() -> str:
+    branches = active_branches()
+    return render_template(
+        "site/contact.html",
+        branches=branches,
+        hours={branch.slug: weekly_hours(branch) for branch in branches},
+    )
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template("site/privacy.html", branches=active_branches())
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,116 @@
+/* Sends the reach-out form in place. Without this script the form still works as a plain POST. */
+(function () {
+  "use strict";
+
+  var TIMEOUT_MS = 20000;
+  var OFFLINE_HINT = "Please check your connection and try again; what you typed is still here.";
+
+  function newToken() {
+    var bytes = new Uint8Array(24);
+    window.crypto.getRandomValues(bytes);
+    var text = "";
+    for (var i = 0; i < bytes.length; i++) { text += String.fromCharCode(bytes[i]); }
+    return window.btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function showStatus(status, kind, text) {
+    status.textContent = "";
+    var note = document.createElement("p");
+    note.className = "notice notice--" + kind;
+    note.textContent = text;
+    status.appendChild(note);
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll("[data-error-for]").forEach(function (node) {
+      node.textContent = "";
+      node.hidden = true;
+    });
+    form.querySelectorAll("[aria-invalid='true']").forEach(function (input) {
+      input.setAttribute("aria-invalid", "false");
+    });
+    form.querySelectorAll(".field--invalid").forEach(function (field) {
+      field.classList.remove("field--invalid");
+    });
+  }
+
+  function showErrors(form, errors) {
+    Object.keys(errors || {}).forEach(function (name) {
+      var input = form.elements[name];
+      var slot = form.querySelector("[data-error-for='" + name + "']");
+      if (slot) {
+        slot.textContent = errors[name].join(" ");
+        slot.hidden = false;
+      }
+      if (input && input.setAttribute) {
+        input.setAttribute("aria-invalid", "true");
+        var field = input.closest(".field");
+        if (field) { field.classList.add("field--invalid"); }
+      }
+    });
+    // The first field needing attention in reading order, not in the order of the answer.
+    return form.querySelector("[aria-invalid='true']:not([type='hidden'])");
+  }
+
+  function enhance(form) {
+    var status = form.querySelector("[data-form-status]");
+    var button = form.querySelector("[data-submit]");
+    var idleLabel = button.textContent;
+
+    function setSending(sending) {
+      form.setAttribute("aria-busy", sending ? "true" : "false");
+      button.disabled = sending;
+      button.textContent = sending ? "Sending…" : idleLabel;
+    }
+
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch || !window.FormData) { return; }
+      event.preventDefault();
+      if (button.disabled) { return; }
+      clearErrors(form);
+      setSending(true);
+
+      var controller = window.AbortController ? new AbortController() : null;
+      var timer = controller ? window.setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
+
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "Accept": "application/json" },
+        credentials: "same-origin",
+        signal: controller ? controller.signal : undefined
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          return { status: response.status, body: body };
+        });
+      }).then(function (result) {
+        var body = result.body || {};
+        if (result.status === 201 && body.ok) {
+          form.reset();
+          form.elements.submission_token.value = newToken();
+          showStatus(status, "success", body.message);
+          status.focus();
+          return;
+        }
+        if (body.csrf_token && form.elements.csrf_token) {
+          form.elements.csrf_token.value = body.csrf_token;
+        }
+        var message = body.message || form.dataset.failure;
+        if (result.status === 400 || result.status === 429 || result.status >= 500) {
+          message = form.dataset.failure + " " + (body.message || OFFLINE_HINT);
+        }
+        showStatus(status, "error", message);
+        var first = showErrors(form, body.errors);
+        (first || status).focus();
+      }).catch(function () {
+        showStatus(status, "error", form.dataset.failure + " " + OFFLINE_HINT);
+        status.focus();
+      }).then(function () {
+        if (timer) { window.clearTimeout(timer); }
+        setSending(false);
+      });
+    });
+  }
+
+  document.querySelectorAll("form[data-reach-out]").forEach(enhance);
+})();

@@ -1,0 +1,49 @@
+"""Template filters and globals shared by every blueprint."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from crm.leads.catalogue import interest_label
+from crm.leads.contact import display_phone
+from crm.models import STATUS_LABELS, LeadStatus
+
+DEFAULT_ZONE = "Asia/Kolkata"
+
+
+def local_time(
+    moment: datetime | None, zone: str | None = None, fmt: str = "%d %b %Y, %H:%M"
+) -> str:
+    """A stored UTC time as the clinic reads it (the branch's zone, India by default)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(zone or DEFAULT_ZONE)).strftime(fmt)
+
+
+def clock(moment: time) -> str:
+    """A time of day as people say it: "8 am", "8:30 pm"."""
+    hour = moment.hour % 12 or 12
+    suffix = "am" if moment.hour < 12 else "pm"
+    return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"
+
+
+def status_label(status: str | None) -> str:
+    try:
+        return STATUS_LABELS[LeadStatus(status)]
+    except ValueError:
+        return status or ""
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(clock, "clock")
+    app.add_template_filter(display_phone, "phone")
+    app.add_template_filter(interest_label, "interest_label")
+    app.add_template_filter(status_label, "status_label")
+
+    @app.context_processor
+    def _site_globals() -> dict[str, object]:
+        return {"clinic_name": current_app.config["CLINIC_NAME"]}
