@@ -208,6 +208,7 @@ def _demo_lead(
         if not email.isascii():
             email = f"visitor.{rng.randrange(10000, 99999)}@example.com"
     interest = rng.choice([*INTERESTS, None])
+    first_campaign = rng.choice(CAMPAIGNS)
     agent = (
         rng.choice(staff) if staff and status != LeadStatus.NEW and rng.random() < 0.85 else None
     )
@@ -217,6 +218,7 @@ def _demo_lead(
         phone=_demo_phone(rng),
         email=email,
         interest=interest,
+        source=first_campaign.get("utm_source", "direct"),
         status=LeadStatus.NEW,
         created_at=created,
         updated_at=created,
@@ -231,7 +233,7 @@ def _demo_lead(
         at = created + timedelta(days=index * rng.uniform(1, 4))
         if at > now:
             break
-        campaign = rng.choice(CAMPAIGNS)
+        campaign = first_campaign if index == 0 else rng.choice(CAMPAIGNS)
         enquiry = Enquiry(
             lead_id=lead.id,
             name=name,

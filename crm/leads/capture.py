@@ -119,6 +119,7 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
             phone=submission.phone,
             email=submission.email,
             interest=submission.interest,
+            source=lead_source(submission),
             status=LeadStatus.NEW,
             enquiry_count=0,
             created_at=now,
@@ -155,6 +156,12 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     return CaptureResult(
         Outcome.MERGED if repeat else Outcome.CREATED, lead_id=lead.id, enquiry_id=enquiry.id
     )
+
+
+def lead_source(submission: Submission) -> str:
+    """The channel a new lead came through, for the dashboard's conversion by source."""
+    tag = (submission.utm.get("utm_source") or "").strip().lower()
+    return tag[:100] if tag else "direct"
 
 
 def _lock_person(session: Session, branch: Branch, phone: str) -> None:

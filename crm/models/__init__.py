@@ -6,6 +6,7 @@ from crm.models.event import EventKind, LeadEvent
 from crm.models.followup import FollowUp
 from crm.models.lead import OPEN_STATUSES, STATUS_LABELS, Lead, LeadStatus, LostReason
 from crm.models.outbox import OutboxEmail, OutboxStatus
+from crm.models.session import StaffSession
 from crm.models.staff import Role, StaffUser
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "OutboxEmail",
     "OutboxStatus",
     "Role",
+    "StaffSession",
     "StaffUser",
 ]

@@ -72,6 +72,8 @@ class Lead(db.Model):
         # The inbox: newest activity first within a branch and status.
         Index("ix_lead_branch_status_activity", "branch_id", "status", "last_enquiry_at", "id"),
         Index("ix_lead_branch_activity", "branch_id", "last_enquiry_at", "id"),
+        # Admins' view across branches.
+        Index("ix_lead_activity", "last_enquiry_at", "id"),
         Index("ix_lead_branch_follow_up", "branch_id", "next_follow_up_at"),
         Index("ix_lead_branch_phone", "branch_id", "phone"),
         Index("ix_lead_branch_email", "branch_id", "email"),
@@ -83,6 +85,8 @@ class Lead(db.Model):
     phone: Mapped[str] = mapped_column(String(20))  # E.164; empty once erased
     email: Mapped[str | None] = mapped_column(String(254))  # normalised
     interest: Mapped[str | None] = mapped_column(String(60))
+    # Where the person first came from: the first enquiry's utm_source, else "direct".
+    source: Mapped[str] = mapped_column(String(100), default="direct")
     status: Mapped[str] = mapped_column(String(30), default=LeadStatus.NEW)
     lost_reason: Mapped[str | None] = mapped_column(String(30))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
