@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.extensions import csrf, db, limiter, login_manager, mail, migrate
     from crm.intake import bp as intake_bp
     from crm.site import bp as site_bp
+    from crm.staff import bp as staff_bp
     from crm.templating import register_template_helpers
 
     app = Flask(
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(site_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(staff_bp)
 
     register_template_helpers(app)
     register_commands(app)

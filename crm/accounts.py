@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from crm.database import write_transaction
+from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.contact import InvalidContact, normalise_email
-from crm.models import Branch, Role, StaffUser
+from crm.models import Branch, Role, StaffSession, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
 
 
 class AccountError(ValueError):
     """The account cannot be created or changed as asked; the message says why."""
+
+
+class AccountNotFound(AccountError):
+    """No such account."""
 
 
 def hash_password(password: str) -> str:
@@ -56,16 +63,7 @@ def create_staff_user(
     with write_transaction() as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.email == address)):
             raise AccountError(f"An account for {address} already exists.")
-        branch = None
-        if role == Role.ADMIN:
-            if branch_slug:
-                raise AccountError("Admins see every branch; do not give them one.")
-        else:
-            if not branch_slug:
-                raise AccountError(f"A {role.value} needs a branch (--branch).")
-            branch = session.scalar(select(Branch).where(Branch.slug == branch_slug))
-            if branch is None:
-                raise AccountError(f"There is no branch {branch_slug!r}.")
+        branch = _branch_for(session, role, branch_slug)
         user = StaffUser(
             email=address,
             name=name,
@@ -76,4 +74,98 @@ def create_staff_user(
         )
         session.add(user)
     db.session.refresh(user)
+    return user
+
+
+def end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
+    """Within the caller's transaction: every live session of this person ends."""
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
+def _require_admin(actor: StaffUser) -> None:
+    if actor.role != Role.ADMIN:
+        raise AccountError("Only an administrator can manage staff accounts.")
+
+
+def _branch_for(session: Session, role: Role, branch_slug: str | None) -> Branch | None:
+    if role == Role.ADMIN:
+        if branch_slug:
+            raise AccountError("Admins see every branch; do not give them one.")
+        return None
+    if not branch_slug:
+        raise AccountError(f"A {role.value} needs a branch (--branch).")
+    branch = session.scalar(select(Branch).where(Branch.slug == branch_slug))
+    if branch is None:
+        raise AccountError(f"There is no branch {branch_slug!r}.")
+    return branch
+
+
+def _other_active_admins(session: Session, user_id: int) -> int:
+    return session.scalar(
+        select(func.count(StaffUser.id)).where(
+            StaffUser.role == Role.ADMIN, StaffUser.active.is_(True), StaffUser.id != user_id
+        )
+    )
+
+
+def update_staff_user(
+    actor: StaffUser, user_id: int, *, name: str, role: str, branch_slug: str | None
+) -> StaffUser:
+    """Change someone's name, role or branch. Changing role or branch ends their sessions."""
+    _require_admin(actor)
+    try:
+        new_role = Role(role)
+    except ValueError as error:
+        raise AccountError("Please choose a role.") from error
+    name = " ".join((name or "").split())
+    if not name:
+        raise AccountError("A name is required.")
+    with write_transaction() as session:
+        user = session.get(StaffUser, user_id)
+        if user is None:
+            raise AccountNotFound("There is no such account.")
+        branch = _branch_for(session, new_role, branch_slug)
+        demoting_an_admin = user.role == Role.ADMIN and new_role != Role.ADMIN and user.active
+        if demoting_an_admin and not _other_active_admins(session, user.id):
+            raise AccountError("At least one active administrator must remain.")
+        changed_scope = user.role != new_role or user.branch_id != (branch.id if branch else None)
+        user.name = name
+        user.role = new_role.value
+        user.branch_id = branch.id if branch else None
+        if changed_scope:
+            end_all_sessions(session, user.id, utcnow())
+    return user
+
+
+def set_staff_active(actor: StaffUser, user_id: int, active: bool) -> StaffUser:
+    """Deactivate (ending every live session at once) or reactivate an account."""
+    _require_admin(actor)
+    with write_transaction() as session:
+        user = session.get(StaffUser, user_id)
+        if user is None:
+            raise AccountNotFound("There is no such account.")
+        if not active:
+            if user.id == actor.id:
+                raise AccountError("You cannot deactivate your own account.")
+            if user.role == Role.ADMIN and not _other_active_admins(session, user.id):
+                raise AccountError("At least one active administrator must remain.")
+            end_all_sessions(session, user.id, utcnow())
+        user.active = active
+    return user
+
+
+def reset_staff_password(actor: StaffUser, user_id: int, password: str) -> StaffUser:
+    """Set a new password chosen by the admin; the person's existing sessions end."""
+    _require_admin(actor)
+    check_password_strength(password)
+    with write_transaction() as session:
+        user = session.get(StaffUser, user_id)
+        if user is None:
+            raise AccountNotFound("There is no such account.")
+        user.password_hash = hash_password(password)
+        end_all_sessions(session, user.id, utcnow())
     return user

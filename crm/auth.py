@@ -1,19 +1,117 @@
-"""Who is signed in: Flask-Login's loader for staff accounts."""
+"""Staff sign-in: server-side sessions behind Flask-Login.
+
+The session cookie carries a random token; the database keeps only its hash, when it was
+created and last used, and whether it has ended. So a logout ends that session for good (an
+old copy of the cookie stops working), deactivating someone ends all their sessions, and the
+idle and absolute lifetimes hold whatever the browser does.
+"""
 
 from __future__ import annotations
 
-from flask_login import LoginManager
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
 
+from flask import current_app
+from flask_login import LoginManager
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash
+
+from crm.accounts import hash_password, password_matches
+from crm.database import utcnow, write_transaction
 from crm.extensions import db
-from crm.models import StaffUser
+from crm.leads.contact import InvalidContact, normalise_email
+from crm.models import StaffSession, StaffUser
+
+# Don't write "last seen" on every request: once a minute is precise enough for idle timeouts.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when no account matches, so a wrong email takes as long as a wrong password."""
+    return hash_password(secrets.token_hex(16))
+
+
+class SignInRefused(ValueError):
+    """Wrong credentials or an inactive account; the message is safe to show."""
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(email: str, password: str) -> StaffUser:
+    try:
+        address = normalise_email(email)
+    except InvalidContact:
+        address = None
+    user = (
+        db.session.scalar(select(StaffUser).where(StaffUser.email == address)) if address else None
+    )
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        raise SignInRefused("The email or password is not right.")
+    if not password_matches(user, password):
+        raise SignInRefused("The email or password is not right.")
+    if not user.active:
+        raise SignInRefused("This account has been deactivated. Please ask your administrator.")
+    return user
+
+
+def start_session(user: StaffUser) -> str:
+    """A new session for a person who just proved who they are. Returns the cookie token."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    with write_transaction() as session:
+        session.add(
+            StaffSession(token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now)
+        )
+        session.execute(update(StaffUser).where(StaffUser.id == user.id).values(last_login_at=now))
+    return token
+
+
+def end_session(token: str | None) -> None:
+    if not token:
+        return
+    with write_transaction() as session:
+        session.execute(
+            update(StaffSession)
+            .where(StaffSession.token_hash == _hash(token), StaffSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def user_for_token(token: str, now: datetime) -> StaffUser | None:
+    record = db.session.scalar(select(StaffSession).where(StaffSession.token_hash == _hash(token)))
+    if record is None or record.ended_at is not None:
+        return None
+    config = current_app.config
+    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    absolute = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
+    if now - record.last_seen_at > idle or now - record.created_at > absolute:
+        end_session(token)
+        return None
+    user = record.user
+    if not user.active:
+        return None
+    if now - record.last_seen_at > TOUCH_EVERY:
+        with write_transaction() as session:
+            session.execute(
+                update(StaffSession).where(StaffSession.id == record.id).values(last_seen_at=now)
+            )
+        user = db.session.get(StaffUser, record.user_id)
+    user.session_token = token
+    return user
 
 
 def init_login(login_manager: LoginManager) -> None:
-    login_manager.login_view = None
+    login_manager.login_view = "staff.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # the server-side session is the protection
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> StaffUser | None:
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(StaffUser, int(user_id))
-        return user if user is not None and user.active else None
+    def _load_user(token: str) -> StaffUser | None:
+        return user_for_token(token, utcnow())

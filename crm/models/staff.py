@@ -42,6 +42,19 @@ class StaffUser(UserMixin, db.Model):
 
     branch: Mapped[Branch | None] = relationship()
 
+    # Set when loaded for a request: the token of the session it signed in with (not a column).
+    session_token = None
+
+    def get_id(self) -> str:
+        """Flask-Login stores this in the cookie: the session's token, never the user id."""
+        if not self.session_token:
+            raise RuntimeError("sign staff in through crm.auth.start_session")
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN

@@ -1,0 +1,89 @@
+"""Staff reads. Every one of them starts from ``visible_leads(user)``: the branch scope.
+
+Agents and managers see their own branch's leads, admins see all. A lead outside a person's
+scope does not exist for them (404), so nothing reveals that it exists elsewhere.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from crm.extensions import db
+from crm.models import Branch, Enquiry, FollowUp, Lead, LeadEvent, Role, StaffUser
+
+
+class LeadNotFound(LookupError):
+    """No such lead in this person's scope."""
+
+
+def visible_leads(user: StaffUser) -> Select[tuple[Lead]]:
+    """The one branch-scoping query: every staff read, list, count and export builds on it."""
+    query = select(Lead)
+    if user.role != Role.ADMIN:
+        query = query.where(Lead.branch_id == user.branch_id)
+    return query
+
+
+def visible_lead_ids(user: StaffUser) -> Select[tuple[int]]:
+    return visible_leads(user).with_only_columns(Lead.id)
+
+
+def get_visible_lead(user: StaffUser, lead_id: int, *, for_update: bool = False) -> Lead:
+    query = visible_leads(user).where(Lead.id == lead_id)
+    if for_update:
+        query = query.with_for_update()
+    lead = db.session.scalar(query)
+    if lead is None:
+        raise LeadNotFound(lead_id)
+    return lead
+
+
+def assignable_staff(branch_id: int) -> list[StaffUser]:
+    """Active agents and managers of a branch: the only people its leads can go to."""
+    return list(
+        db.session.scalars(
+            select(StaffUser)
+            .where(StaffUser.branch_id == branch_id, StaffUser.active.is_(True))
+            .order_by(StaffUser.name)
+        )
+    )
+
+
+def lead_timeline(lead: Lead) -> list[LeadEvent]:
+    """The lead's events, newest first, with who did each."""
+    return list(
+        db.session.scalars(
+            select(LeadEvent)
+            .options(joinedload(LeadEvent.actor))
+            .where(LeadEvent.lead_id == lead.id)
+            .order_by(LeadEvent.created_at.desc(), LeadEvent.id.desc())
+        )
+    )
+
+
+def lead_enquiries(lead: Lead) -> list[Enquiry]:
+    return list(
+        db.session.scalars(
+            select(Enquiry).where(Enquiry.lead_id == lead.id).order_by(Enquiry.created_at.desc())
+        )
+    )
+
+
+def lead_follow_ups(lead: Lead) -> list[FollowUp]:
+    """Open follow-ups first (soonest due first), then done ones."""
+    return list(
+        db.session.scalars(
+            select(FollowUp)
+            .options(joinedload(FollowUp.assignee))
+            .where(FollowUp.lead_id == lead.id)
+            .order_by(FollowUp.done_at.is_not(None), FollowUp.due_at)
+        )
+    )
+
+
+def scope_branch_ids(user: StaffUser) -> list[int]:
+    """The branches whose leads this person sees."""
+    if user.role == Role.ADMIN:
+        return list(db.session.scalars(select(Branch.id).order_by(Branch.sort_order)))
+    return [user.branch_id] if user.branch_id else []

@@ -1,0 +1,14 @@
+"""The staff CRM: sign-in, dashboard, triage inbox, lead page, staff accounts."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from crm.staff import (  # noqa: E402,F401  (routes register on import)
+    access,
+    auth_views,
+    dashboard_views,
+    inbox_views,
+    lead_views,
+    user_views,
+)

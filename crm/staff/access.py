@@ -1,0 +1,51 @@
+"""Who may see what: sign-in required everywhere under /staff, roles for some pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from crm.extensions import login_manager
+from crm.http import wants_json
+from crm.models import Role
+from crm.staff import bp
+
+PUBLIC_ENDPOINTS = frozenset({"staff.login"})
+
+
+@bp.before_request
+def _require_sign_in() -> ResponseReturnValue | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(ok=False, message="Please sign in."), 401
+    # Only a GET is worth returning to; a half-done POST is not replayed after sign-in.
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("staff.login", next=next_path))
+
+
+def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """403 for signed-in staff whose role is not one of ``roles``."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

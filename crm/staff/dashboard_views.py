@@ -1,0 +1,24 @@
+"""The dashboard: the state of the pipeline in one page."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from crm.database import utcnow
+from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
+from crm.staff import bp
+from crm.staff.charts import daily_bars
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    figures = dashboard_figures(current_user, utcnow())
+    return render_template(
+        "staff/dashboard.html",
+        figures=figures,
+        chart=daily_bars(figures.leads_per_day),
+        chart_days=CHART_DAYS,
+        conversion_days=CONVERSION_DAYS,
+    )

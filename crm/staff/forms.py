@@ -1,0 +1,270 @@
+"""Forms of the staff pages. Choices that depend on the person are filled in by the view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from crm.leads.catalogue import INTERESTS
+from crm.leads.inbox import ANY, OPEN, UNASSIGNED, InboxFilters
+from crm.leads.workflow import NOTE_MAX, CallOutcome
+from crm.models import LeadStatus, LostReason, Role
+
+STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in LeadStatus]
+LOST_REASON_CHOICES = [SelectChoice("", "Choose a reason…")] + [
+    SelectChoice(reason.value, reason.label) for reason in LostReason
+]
+
+
+def choices(pairs: list[tuple[str, str]], blank: str | None = None) -> list[SelectChoice]:
+    head = [SelectChoice("", blank)] if blank is not None else []
+    return head + [SelectChoice(value, label) for value, label in pairs]
+
+
+class _OneOf:
+    """The submitted value must be one of the field's current choices (forged values refused)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, _form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+        allowed = {choice.value for choice in field.choices}
+        if field.data is None:
+            field.data = ""  # an absent select is an empty one
+        if field.data not in allowed:
+            raise ValidationError(self.message)
+
+
+class LoginForm(FlaskForm):
+    email = StringField(
+        "Email",
+        validators=[DataRequired("Please enter your email."), Length(max=254)],
+        render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Please enter your password."), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class VersionedForm(FlaskForm):
+    """A change to the lead's own fields; carries the version the person was looking at."""
+
+    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+
+
+class StatusForm(VersionedForm):
+    status = SelectField(
+        "New status", validate_choice=False, validators=[_OneOf("Please choose a status.")]
+    )
+    lost_reason = SelectField(
+        "Reason (if lost)",
+        choices=LOST_REASON_CHOICES,
+        validate_choice=False,
+        validators=[_OneOf("Please choose one of the listed reasons.")],
+    )
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class AssignForm(VersionedForm):
+    assignee = SelectField(
+        "Assign to",
+        validate_choice=False,
+        validators=[_OneOf("Leads can only be assigned to active staff of the lead's branch.")],
+    )
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(
+        "Note",
+        validators=[DataRequired("Please write the note."), Length(max=NOTE_MAX)],
+        render_kw={"rows": 3},
+    )
+
+
+class CallForm(FlaskForm):
+    outcome = SelectField(
+        "Outcome",
+        choices=[SelectChoice(outcome.value, outcome.label) for outcome in CallOutcome],
+        validate_choice=False,
+        validators=[_OneOf("Please choose how the call went.")],
+    )
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class FollowUpForm(FlaskForm):
+    due_at = DateTimeLocalField(
+        "Due",
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired("Please choose when to follow up.")],
+    )
+    assignee = SelectField(
+        "Who follows up",
+        validate_choice=False,
+        validators=[_OneOf("Leads can only be assigned to active staff of the lead's branch.")],
+    )
+    note = StringField("What for (optional)", validators=[Optional(), Length(max=500)])
+
+    def due_at_utc(self, zone: ZoneInfo) -> datetime:
+        """The typed local time, in the branch's time zone, as UTC."""
+        return self.due_at.data.replace(tzinfo=zone)
+
+
+class CompleteFollowUpForm(FlaskForm):
+    outcome_note = StringField("Outcome (optional)", validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+class BulkForm(FlaskForm):
+    action = SelectField(
+        "Action",
+        choices=[SelectChoice("status", "Change status"), SelectChoice("assign", "Assign")],
+        validate_choice=False,
+        validators=[_OneOf("Please choose an action.")],
+    )
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Choose…"), *STATUS_CHOICES],
+        validate_choice=False,
+        validators=[_OneOf("Please choose a status.")],
+    )
+    lost_reason = SelectField(
+        "Reason (if lost)",
+        choices=LOST_REASON_CHOICES,
+        validate_choice=False,
+        validators=[_OneOf("Please choose one of the listed reasons.")],
+    )
+    assignee = SelectField(
+        "Assignee",
+        validate_choice=False,
+        validators=[_OneOf("Leads can only be assigned to active staff of the lead's branch.")],
+    )
+    return_to = HiddenField()
+
+    def lead_ids(self, raw: list[str]) -> list[int]:
+        ids = [int(value) for value in raw if value.isdigit() and len(value) < 12]
+        if len(ids) != len(raw):
+            raise ValidationError("Some of the selected leads were not understood.")
+        return ids
+
+
+class InboxFilterForm(FlaskForm):
+    """GET filters; a value that does not validate is dropped and named, never fatal."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "All but spam"),
+            SelectChoice(OPEN, "Open"),
+            *STATUS_CHOICES,
+            SelectChoice(ANY, "All, with spam"),
+        ],
+        validate_choice=False,
+        validators=[Optional(), _OneOf("Unknown status.")],
+    )
+    branch = SelectField(
+        "Branch", validate_choice=False, validators=[Optional(), _OneOf("Unknown branch.")]
+    )
+    assignee = SelectField(
+        "Assignee", validate_choice=False, validators=[Optional(), _OneOf("Unknown assignee.")]
+    )
+    mine = SelectField(
+        "Mine",
+        choices=[SelectChoice("", "Everyone's"), SelectChoice("1", "Only mine")],
+        validate_choice=False,
+        validators=[Optional(), _OneOf("Unknown choice.")],
+    )
+    interest = SelectField(
+        "Interest",
+        choices=choices(list(INTERESTS.items()), "Any interest"),
+        validate_choice=False,
+        validators=[Optional(), _OneOf("Unknown interest.")],
+    )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+    overdue = SelectField(
+        "Follow-ups",
+        choices=[SelectChoice("", "Any"), SelectChoice("1", "Overdue only")],
+        validate_choice=False,
+        validators=[Optional(), _OneOf("Unknown choice.")],
+    )
+    q = StringField("Search name, phone or email", validators=[Optional(), Length(max=100)])
+
+    def filters(self) -> InboxFilters:
+        self.validate()
+
+        def clean(name: str) -> str:
+            field = getattr(self, name)
+            return "" if field.errors or not field.data else str(field.data)
+
+        def clean_date(name: str) -> date | None:
+            field = getattr(self, name)
+            return None if field.errors else field.data
+
+        return InboxFilters(
+            status=clean("status"),
+            branch=clean("branch"),
+            assignee=clean("assignee"),
+            mine=clean("mine") == "1",
+            interest=clean("interest"),
+            since=clean_date("since"),
+            until=clean_date("until"),
+            overdue=clean("overdue") == "1",
+            text=clean("q").strip(),
+        )
+
+
+UNASSIGNED_CHOICE = SelectChoice(UNASSIGNED, "Unassigned")
+
+
+class StaffAccountForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Please enter a name."), Length(max=120)])
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role],
+        validate_choice=False,
+        validators=[_OneOf("Please choose a role.")],
+    )
+    branch = SelectField(
+        "Branch", validate_choice=False, validators=[_OneOf("Please choose one of the branches.")]
+    )
+
+
+class NewStaffForm(StaffAccountForm):
+    email = StringField(
+        "Email", validators=[DataRequired("Please enter an email."), Length(max=254)]
+    )
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired("Please choose a password."), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Please choose a password."), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class EmptyForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

@@ -1,0 +1,240 @@
+"""The lead page and its actions. Each action parses one form, calls one operation, answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from crm.branches import branch_zone
+from crm.database import utcnow
+from crm.leads import workflow
+from crm.leads.pipeline import allowed_next
+from crm.leads.queries import (
+    LeadNotFound,
+    assignable_staff,
+    get_visible_lead,
+    lead_enquiries,
+    lead_follow_ups,
+    lead_timeline,
+)
+from crm.leads.response_time import first_response_minutes
+from crm.models import Lead, Role
+from crm.staff import bp
+from crm.staff.forms import (
+    AssignForm,
+    CallForm,
+    CompleteFollowUpForm,
+    FollowUpForm,
+    NoteForm,
+    StatusForm,
+    choices,
+)
+from crm.staff.timeline import describe, free_text
+
+
+def _lead_or_404(lead_id: int) -> Lead:
+    try:
+        return get_visible_lead(current_user, lead_id)
+    except LeadNotFound:
+        abort(404)
+
+
+def _staff_choices(lead: Lead) -> list[tuple[str, str]]:
+    staff = assignable_staff(lead.branch_id)
+    if current_user.role == Role.AGENT:
+        # An agent may take a lead or give it back; handing it to others is a manager's call.
+        staff = [person for person in staff if person.id in (current_user.id, lead.assignee_id)]
+    return [(str(person.id), person.name) for person in staff]
+
+
+def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[str, FlaskForm]:
+    """Every action form of the page, bound to the lead; a submitted one keeps its input."""
+    submitted = submitted or {}
+    staff = _staff_choices(lead)
+    zone = branch_zone(lead.branch)
+    tomorrow = (utcnow().astimezone(zone) + timedelta(days=1)).date()
+    forms: dict[str, FlaskForm] = {
+        "status": submitted.get("status")
+        or StatusForm(formdata=None, version=lead.version, lost_reason=""),
+        "assign": submitted.get("assign")
+        or AssignForm(formdata=None, version=lead.version, assignee=str(lead.assignee_id or "")),
+        "note": submitted.get("note") or NoteForm(formdata=None),
+        "call": submitted.get("call") or CallForm(formdata=None),
+        "follow_up": submitted.get("follow_up")
+        or FollowUpForm(
+            formdata=None,
+            due_at=datetime.combine(tomorrow, time(10, 0)),
+            assignee=str(lead.assignee_id or current_user.id),
+        ),
+    }
+    forms["status"].status.choices = choices(
+        [(status.value, status.label) for status in allowed_next(lead.status)], "Choose…"
+    )
+    forms["assign"].assignee.choices = choices(staff, "Nobody (unassigned)")
+    forms["follow_up"].assignee.choices = choices(staff)
+    for name in ("status", "assign"):
+        forms[name].version.data = lead.version  # a re-shown form carries the latest version
+    return forms
+
+
+def _render(lead_id: int, code: int = 200, /, **submitted: FlaskForm) -> ResponseReturnValue:
+    lead = _lead_or_404(lead_id)
+    now = utcnow()
+    events = lead_timeline(lead)
+    return (
+        render_template(
+            "staff/lead.html",
+            lead=lead,
+            forms=_forms(lead, submitted),
+            enquiries=lead_enquiries(lead),
+            follow_ups=lead_follow_ups(lead),
+            complete_form=CompleteFollowUpForm(formdata=None),
+            timeline=[(event, describe(event), free_text(event)) for event in events],
+            response_minutes=first_response_minutes(lead, lead.branch, now),
+            target_minutes=current_app.config["RESPONSE_TARGET_MINUTES"],
+            now=now,
+        ),
+        code,
+    )
+
+
+def _perform(
+    lead_id: int, operation: Callable[[], Any], done: str, /, **submitted: FlaskForm
+) -> ResponseReturnValue:
+    try:
+        operation()
+    except LeadNotFound:
+        abort(404)
+    except workflow.StaleLead as stale:
+        flash(str(stale), "error")
+        return _render(lead_id, 409, **submitted)
+    except workflow.WorkflowError as refusal:
+        flash(str(refusal), "error")
+        return _render(lead_id, 422, **submitted)
+    flash(done, "success")
+    return redirect(url_for("staff.lead", lead_id=lead_id), code=303)
+
+
+def _invalid(lead_id: int, /, **submitted: FlaskForm) -> ResponseReturnValue:
+    flash("Please correct the highlighted field.", "error")
+    return _render(lead_id, 422, **submitted)
+
+
+@bp.get("/leads/<int:lead_id>")
+def lead(lead_id: int) -> ResponseReturnValue:
+    return _render(lead_id)
+
+
+@bp.post("/leads/<int:lead_id>/status")
+def lead_status(lead_id: int) -> ResponseReturnValue:
+    lead = _lead_or_404(lead_id)
+    form = StatusForm()
+    form.status.choices = choices([(s.value, s.label) for s in allowed_next(lead.status)])
+    if not form.validate():
+        return _invalid(lead_id, status=form)
+    return _perform(
+        lead_id,
+        lambda: workflow.change_status(
+            current_user,
+            lead_id,
+            form.status.data,
+            expected_version=form.version.data,
+            lost_reason=form.lost_reason.data or None,
+            note=form.note.data,
+        ),
+        "Status updated.",
+        status=form,
+    )
+
+
+@bp.post("/leads/<int:lead_id>/assign")
+def lead_assign(lead_id: int) -> ResponseReturnValue:
+    lead = _lead_or_404(lead_id)
+    form = AssignForm()
+    form.assignee.choices = choices(_staff_choices(lead), "Nobody")
+    if not form.validate():
+        return _invalid(lead_id, assign=form)
+    assignee_id = int(form.assignee.data) if form.assignee.data else None
+    return _perform(
+        lead_id,
+        lambda: workflow.assign_lead(
+            current_user, lead_id, assignee_id, expected_version=form.version.data
+        ),
+        "Assignment saved.",
+        assign=form,
+    )
+
+
+@bp.post("/leads/<int:lead_id>/notes")
+def lead_note(lead_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)
+    form = NoteForm()
+    if not form.validate():
+        return _invalid(lead_id, note=form)
+    return _perform(
+        lead_id,
+        lambda: workflow.add_note(current_user, lead_id, form.text.data),
+        "Note added.",
+        note=form,
+    )
+
+
+@bp.post("/leads/<int:lead_id>/calls")
+def lead_call(lead_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)
+    form = CallForm()
+    if not form.validate():
+        return _invalid(lead_id, call=form)
+    return _perform(
+        lead_id,
+        lambda: workflow.log_call(current_user, lead_id, form.outcome.data, form.note.data),
+        "Call recorded.",
+        call=form,
+    )
+
+
+@bp.post("/leads/<int:lead_id>/follow-ups")
+def lead_follow_up(lead_id: int) -> ResponseReturnValue:
+    lead = _lead_or_404(lead_id)
+    form = FollowUpForm()
+    form.assignee.choices = choices(_staff_choices(lead))
+    if not form.validate():
+        return _invalid(lead_id, follow_up=form)
+    return _perform(
+        lead_id,
+        lambda: workflow.schedule_follow_up(
+            current_user,
+            lead_id,
+            form.due_at_utc(branch_zone(lead.branch)),
+            assignee_id=int(form.assignee.data),
+            note=form.note.data,
+        ),
+        "Follow-up scheduled.",
+        follow_up=form,
+    )
+
+
+@bp.post("/leads/<int:lead_id>/follow-ups/<int:follow_up_id>/complete")
+def lead_follow_up_done(lead_id: int, follow_up_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)
+    form = CompleteFollowUpForm()
+    if not form.validate():
+        return _invalid(lead_id)
+    return _perform(
+        lead_id,
+        lambda: workflow.complete_follow_up(
+            current_user, lead_id, follow_up_id, form.outcome_note.data
+        ),
+        "Follow-up completed.",
+    )
+
+
+@bp.app_template_filter("whatsapp")
+def whatsapp_link(e164: str) -> str:
+    return f"https://wa.me/{e164.lstrip('+')}" if e164 else ""

@@ -1,0 +1,74 @@
+"""A lead's events as sentences for the timeline."""
+
+from __future__ import annotations
+
+from crm.leads.workflow import CallOutcome
+from crm.models import EventKind, LeadEvent, LostReason
+from crm.templating import status_label
+
+EMAIL_KINDS = {
+    "lead_alert": "the branch alert",
+    "acknowledgement": "the visitor's acknowledgement",
+    "follow_up_digest": "a follow-up digest",
+}
+
+
+def _label(enum: type, value: object) -> str:
+    try:
+        return enum(value).label
+    except ValueError:
+        return str(value)
+
+
+def describe(event: LeadEvent) -> str:
+    detail = event.detail or {}
+    kind = event.kind
+    if kind == EventKind.CREATED:
+        return "Lead created from the website form."
+    if kind == EventKind.ENQUIRY:
+        return "Wrote to us again." if detail.get("repeat") else "Sent an enquiry."
+    if kind == EventKind.STATUS:
+        text = f"Status: {status_label(detail.get('from'))} → {status_label(detail.get('to'))}."
+        if detail.get("reason") and detail.get("to") == "lost":
+            text += f" Reason: {_label(LostReason, detail['reason']).lower()}."
+        elif detail.get("reason"):
+            text += f" ({detail['reason']})"
+        return text
+    if kind == EventKind.ASSIGNED:
+        name = detail.get("to_name")
+        return f"Assigned to {name}." if name else "Unassigned."
+    if kind == EventKind.NOTE:
+        return "Note added."
+    if kind == EventKind.CALL:
+        return f"Call: {_label(CallOutcome, detail.get('outcome')).lower()}."
+    if kind == EventKind.FOLLOW_UP:
+        if detail.get("action") == "completed":
+            return "Follow-up completed."
+        return "Follow-up scheduled."
+    if kind == EventKind.EMAIL:
+        what = EMAIL_KINDS.get(detail.get("kind", ""), "an email")
+        state = detail.get("status")
+        if state == "sent":
+            return f"Email sent: {what}."
+        if state == "failed":
+            return f"Email failed: {what}."
+        return f"Email queued: {what}."
+    if kind == EventKind.EXPORTED:
+        return "Included in an export."
+    if kind == EventKind.ERASED:
+        return "Personal data erased on request."
+    return kind.replace("_", " ").capitalize() + "."
+
+
+def free_text(event: LeadEvent) -> str | None:
+    """What a person typed with the event (a note, a call note, an outcome), shown as text."""
+    detail = event.detail or {}
+    for key in ("text", "note", "outcome"):
+        value = detail.get(key)
+        if (
+            isinstance(value, str)
+            and value
+            and not (event.kind == EventKind.CALL and key == "outcome")
+        ):
+            return value
+    return None
