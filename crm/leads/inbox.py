@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
-from crm.leads.contact import InvalidContact, normalise_phone
+from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
 from crm.leads.queries import visible_leads
 from crm.leads.response_time import response_breached
 from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, Role, StaffUser
@@ -160,17 +160,22 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _text_match(text: str):  # type: ignore[no-untyped-def]
-    """Name, phone or email. A whole phone number or email address uses the index."""
+    """Name, phone or email. A whole phone number or address is an exact, indexed lookup."""
     text = text.strip()
-    conditions = []
     digits = "".join(ch for ch in text if ch.isdigit())
+    condition = None
     if len(digits) >= 8:
-        with suppress(InvalidContact):  # not a whole number: the partial match below still runs
-            conditions.append(Lead.phone == normalise_phone(text))
-    if len(digits) >= 4:
-        conditions.append(Lead.phone.contains(digits, autoescape=True))
-    if "@" in text:
-        conditions.append(Lead.email == text.lower())
-        conditions.append(Lead.email.startswith(text.lower(), autoescape=True))
-    conditions.append(func.lower(Lead.name).contains(text.lower(), autoescape=True))
-    return and_(Lead.erased_at.is_(None), or_(*conditions))
+        with suppress(InvalidContact):
+            condition = Lead.phone == normalise_phone(text)
+    if condition is None and "@" in text:
+        with suppress(InvalidContact):
+            condition = Lead.email == normalise_email(text)
+    if condition is None and "@" in text:
+        # The start of an address: a range on the (branch, email) index.
+        prefix = text.lower()
+        condition = and_(Lead.email >= prefix, Lead.email < prefix + "\U0010ffff")
+    if condition is None and len(digits) >= 4 and len(digits) * 2 >= len(text.replace(" ", "")):
+        condition = Lead.phone.contains(digits, autoescape=True)
+    if condition is None:
+        condition = func.lower(Lead.name).contains(text.lower(), autoescape=True)
+    return and_(Lead.erased_at.is_(None), condition)
