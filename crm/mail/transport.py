@@ -111,7 +111,13 @@ def subject_header(value: str) -> str:
 
 
 def check_recipient(address: str) -> str:
-    if not _ADDRESS.fullmatch(address):
+    """The address, if it can only mean one mailbox to every mail server and program.
+
+    An RFC 2047 encoded word is valid text in a local part, but some parsers decode it and
+    others do not, and that difference has been used to deliver mail elsewhere than intended;
+    such an address is refused for good.
+    """
+    if not _ADDRESS.fullmatch(address) or "=?" in address:
         raise InvalidRecipient("the recipient is not one plain email address")
     return address
 
