@@ -142,8 +142,8 @@ def _warning(recent_failed: int, age: int | None, limit_minutes: float, pending:
     if age is not None and age > limit_minutes * 60:
         problems.append(
             f"{pending} email{'s' if pending != 1 else ''} waiting to be sent, "
-            f"the oldest for {_duration(age)}: is the outbox worker running and the mail "
-            "server reachable?"
+            f"the oldest for {_duration(age)}: check that the outbox worker is running and "
+            "the mail server is reachable"
         )
     if not problems:
         return None
