@@ -136,18 +136,27 @@ def test_an_accepted_submission_delivers_the_alert_and_the_acknowledgement(
     assert len(server.messages) == 2
 
 
-@pytest.mark.parametrize("app_config", [{"MAIL_SERVER": None}])
-def test_without_a_mail_server_emails_wait_and_the_worker_says_so(client, runner, app):
+@pytest.mark.parametrize(
+    ("app_config", "missing"),
+    [
+        ({"MAIL_SERVER": None}, "No mail server is configured (set CRM_MAIL_SERVER)"),
+        (
+            {"MAIL_SERVER": HOST, "MAIL_DEFAULT_SENDER": None},
+            "No sender is configured (set CRM_MAIL_DEFAULT_SENDER)",
+        ),
+    ],
+    ids=["no-server", "no-sender"],
+)
+def test_without_a_mail_server_emails_wait_and_the_worker_says_so(client, runner, app, missing):
     assert submit_reach_out(client, json=True).status_code == 201
     result = send(runner)
     assert result.exit_code == 0
-    assert "No mail server is configured (set CRM_MAIL_SERVER)" in result.output
-    assert "2 emails wait in the outbox" in result.output
+    assert f"{missing}, so nothing was sent: 2 emails wait in the outbox." in result.output
     assert [(row.status, row.attempts) for row in outbox(app)] == [("pending", 0)] * 2
 
     looping = runner.invoke(args=["outbox", "send", "--loop"])
     assert looping.exit_code == 1
-    assert "No mail server is configured" in looping.output
+    assert missing in looping.output
     assert [(row.status, row.attempts) for row in outbox(app)] == [("pending", 0)] * 2
 
 

@@ -15,7 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crm.extensions import db
 from crm.mail.digest import queue_followup_digests
-from crm.mail.worker import RunResult, drain, mail_configured, requeue_failed, waiting_count
+from crm.mail.worker import (
+    RunResult,
+    drain,
+    requeue_failed,
+    waiting_count,
+    why_mail_cannot_be_sent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +45,12 @@ def send_command(loop: bool, batch: int | None, interval: float | None) -> None:
     config = current_app.config
     batch = batch or int(config["OUTBOX_BATCH_SIZE"])
     interval = interval or float(config["OUTBOX_POLL_SECONDS"])
-    if not mail_configured():
+    missing = why_mail_cannot_be_sent()
+    if missing:
         waiting = waiting_count()
         note = (
-            f"No mail server is configured (set CRM_MAIL_SERVER), so nothing was sent: "
-            f"{waiting} email{'' if waiting == 1 else 's'} wait in the outbox."
+            f"{missing}, so nothing was sent: "
+            f"{waiting} email{' waits' if waiting == 1 else 's wait'} in the outbox."
         )
         if loop:
             raise click.ClickException(note)
@@ -122,6 +129,7 @@ def _show_worker_logs() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # Flask's handler on "crm" would print each line again
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from email.header import Header
 from types import TracebackType
 
 from flask import current_app
-from flask_mail import Connection
+from flask_mail import BadHeaderError, Connection
 from flask_mail import Message as MailMessage
 
 ERROR_LIMIT = 500
@@ -170,6 +170,8 @@ def describe_failure(error: BaseException) -> SendFailure:
     """
     if isinstance(error, InvalidRecipient):
         return SendFailure(str(error), permanent=True)
+    if isinstance(error, BadHeaderError):
+        return SendFailure("a header would have held a line break", permanent=True)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         # The exception's own text repeats the recipient address; keep the server's reply only.
         replies = list(error.recipients.values())

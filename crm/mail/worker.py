@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
@@ -54,10 +55,16 @@ class RunResult:
         self.server_down = self.server_down or other.server_down
 
 
-def mail_configured() -> bool:
-    """Whether there is a mail server to send to; without one, emails wait in the outbox."""
+def why_mail_cannot_be_sent() -> str | None:
+    """What is missing from the configuration for sending, or None; meanwhile emails wait."""
     config = current_app.config
-    return bool(config["MAIL_SERVER"]) and not config["MAIL_SUPPRESS_SEND"]
+    if not config["MAIL_SERVER"]:
+        return "No mail server is configured (set CRM_MAIL_SERVER)"
+    if not config["MAIL_DEFAULT_SENDER"]:
+        return "No sender is configured (set CRM_MAIL_DEFAULT_SENDER)"
+    if config["MAIL_SUPPRESS_SEND"]:
+        return "Sending is switched off (CRM_MAIL_SUPPRESS_SEND)"
+    return None
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -227,7 +234,7 @@ def requeue_failed(email_ids: list[int] | None = None) -> int:
 # --- Writes, each its own short transaction, each checking the claim is still ours ----------
 
 
-def _mine(email_id: int, claimed_at: datetime) -> Any:
+def _mine(email_id: int, claimed_at: datetime) -> ColumnElement[bool]:
     return and_(
         OutboxEmail.id == email_id,
         OutboxEmail.status == OutboxStatus.SENDING,
