@@ -43,6 +43,25 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "Physiotattva <no-reply@physiotattva.example>",
+    # Seconds any one SMTP operation may wait: a server that stops answering frees the worker.
+    "MAIL_TIMEOUT": 30,
+    # Only the outbox worker talks to SMTP; tests point MAIL_SERVER at their own server instead
+    # of relying on Flask-Mail's habit of silently dropping mail whenever TESTING is on.
+    "MAIL_SUPPRESS_SEND": False,
+    # Outbox worker: a failed send is retried after base * 2^(attempt-1) seconds (capped),
+    # then marked failed after the last attempt (about a day with these values).
+    "OUTBOX_BATCH_SIZE": 20,
+    "OUTBOX_MAX_ATTEMPTS": 14,
+    "OUTBOX_RETRY_BASE_SECONDS": 60,
+    "OUTBOX_RETRY_MAX_SECONDS": 4 * 3600,
+    # A row left in "sending" this long (its worker died) is claimed again: a possible
+    # duplicate, never a loss. Keep it well above MAIL_TIMEOUT.
+    "OUTBOX_LEASE_SECONDS": 300,
+    # How often `crm outbox send --loop` looks for due mail.
+    "OUTBOX_POLL_SECONDS": 5,
+    # The dashboard warns about mail pending longer than this, or failed within the window.
+    "OUTBOX_WARN_PENDING_MINUTES": 15,
+    "OUTBOX_WARN_FAILED_DAYS": 7,
     # Rate limits (Flask-Limiter reads RATELIMIT_*).
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",

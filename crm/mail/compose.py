@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
 
 from crm.branches import weekly_hours
-from crm.models import Branch, Enquiry, Lead
+from crm.models import Branch, Enquiry, Lead, StaffUser
+
+if TYPE_CHECKING:
+    from crm.mail.digest import DueFollowUp
 
 
 @dataclass(frozen=True)
@@ -48,4 +52,23 @@ def acknowledgement(lead: Lead, enquiry: Enquiry, branch: Branch) -> Message:
         enquiry=enquiry,
         branch=branch,
         hours=weekly_hours(branch),
+    )
+
+
+def followup_digest(
+    user: StaffUser, items: list[DueFollowUp], *, today: date, zone: str
+) -> Message:
+    overdue = [item for item in items if item.overdue]
+    due_today = [item for item in items if not item.overdue]
+    counts = [f"{len(due_today)} due today"]
+    if overdue:
+        counts.append(f"{len(overdue)} overdue")
+    return render_message(
+        "followup_digest",
+        f"Your follow-ups for {today:%a %d %b}: {', '.join(counts)}",
+        user=user,
+        overdue=overdue,
+        due_today=due_today,
+        today=today,
+        zone=zone,
     )

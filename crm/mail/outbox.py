@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from crm.database import utcnow
 from crm.models import OutboxEmail, OutboxStatus
 
-_LINE_BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f\u2028\u2029\x85]+")
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def single_line(value: str, limit: int = 200) -> str:
@@ -21,11 +21,14 @@ def single_line(value: str, limit: int = 200) -> str:
     return _LINE_BREAKS.sub(" ", value).strip()[:limit]
 
 
-def new_message_id() -> str:
+def message_id_domain() -> str:
     sender = current_app.config["MAIL_DEFAULT_SENDER"] or ""
     _name, address = parseaddr(sender if isinstance(sender, str) else sender[1])
-    domain = address.rpartition("@")[2] or "localhost"
-    return f"<{uuid.uuid4().hex}@{domain}>"
+    return address.rpartition("@")[2] or "localhost"
+
+
+def new_message_id() -> str:
+    return f"<{uuid.uuid4().hex}@{message_id_domain()}>"
 
 
 def queue_email(
@@ -38,7 +41,13 @@ def queue_email(
     html_body: str | None = None,
     lead_id: int | None = None,
     not_before: datetime | None = None,
+    message_id: str | None = None,
 ) -> OutboxEmail:
+    """Add an email to the outbox in ``session``; it is sent once that transaction commits.
+
+    ``message_id`` is for messages that must exist at most once (it is unique), such as a
+    daily digest; by default every email gets a fresh one.
+    """
     email = OutboxEmail(
         lead_id=lead_id,
         kind=kind,
@@ -49,7 +58,7 @@ def queue_email(
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=not_before or utcnow(),
-        message_id=new_message_id(),
+        message_id=message_id or new_message_id(),
     )
     session.add(email)
     return email

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crm.branches import active_branches, branch_by_slug, branch_choices, weekly_hours
 from crm.extensions import db
 from crm.intake.landing import remember_landing
+from crm.mail.status import outbox_health
 from crm.site import bp
 from crm.site.blog import all_articles, find_article
 
@@ -79,4 +80,10 @@ def healthz() -> ResponseReturnValue:
     except SQLAlchemyError:
         db.session.rollback()
         return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database="ok")
+    # A mail backlog is worth a look, not a restart: the answer stays 200 while the database is up.
+    try:
+        outbox: dict[str, object] | str = outbox_health().as_dict()
+    except SQLAlchemyError:
+        db.session.rollback()
+        outbox = "unavailable"
+    return jsonify(status="ok", database="ok", outbox=outbox)

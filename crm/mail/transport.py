@@ -1,0 +1,214 @@
+"""SMTP through Flask-Mail, with a socket timeout, verified TLS and headers nobody can bend."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.header import Header
+from types import TracebackType
+
+from flask import current_app
+from flask_mail import BadHeaderError, Connection
+from flask_mail import Message as MailMessage
+
+ERROR_LIMIT = 500
+
+# One plain addr-spec: no display name, list separator, comment, quoting or white space, so the
+# stored recipient can only ever be one envelope recipient and one address in the To header.
+_ATOM = r'[^\s\x00-\x1f\x7f@,;:<>()\[\]"\\]+'
+_ADDRESS = re.compile(f"{_ATOM}@{_ATOM}")
+_ANY_ADDRESS = re.compile(r"<?[^\s<>]+@[^\s<>]+>?")
+
+
+class InvalidRecipient(ValueError):
+    """The stored address is not one plain address; no server will ever accept it."""
+
+
+class TimeoutConnection(Connection):
+    """Flask-Mail's connection, but every socket operation gives up after ``timeout`` seconds.
+
+    Flask-Mail 0.10 opens ``smtplib.SMTP(server, port)`` with no timeout, so a server that
+    accepts and then stops answering would hold a worker forever; smtplib itself takes a
+    timeout at construction, so we build the host here. Its STARTTLS and SMTPS also default to
+    an unverified context; ours checks the certificate and host name.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(current_app.extensions["mail"])
+        self.timeout = timeout
+
+    def __enter__(self) -> TimeoutConnection:
+        # Connect on the first send, so a server that cannot be reached fails that send (and
+        # is recorded against it) instead of failing before any message is looked at.
+        self.host = None
+        self.num_emails = 0
+        return self
+
+    def send(
+        self, message: MailMessage, envelope_from: str | tuple[str, str] | None = None
+    ) -> None:
+        if self.host is None:
+            self.host = self.configure_host()
+        super().send(message, envelope_from)
+
+    def discard(self) -> None:
+        """Drop a connection that failed; QUIT would only wait on it again."""
+        if self.host is not None:
+            self.host.close()
+            self.host = None
+
+    def configure_host(self) -> smtplib.SMTP:
+        mail = self.mail
+        context = ssl.create_default_context()
+        host: smtplib.SMTP
+        if mail.use_ssl:
+            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=self.timeout, context=context)
+        else:
+            host = smtplib.SMTP(mail.server, mail.port, timeout=self.timeout)
+        try:
+            host.set_debuglevel(int(mail.debug))
+            if mail.use_tls:
+                host.starttls(context=context)
+            if mail.username and mail.password:
+                host.login(mail.username, mail.password)
+        except BaseException:
+            host.close()
+            raise
+        return host
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Flask-Mail's own exit calls QUIT, which raises again on a connection that just broke.
+        if self.host is None:
+            return
+        try:
+            self.host.quit()
+        except (smtplib.SMTPException, OSError):
+            self.host.close()
+        finally:
+            self.host = None
+
+
+def subject_header(value: str) -> str:
+    """A Subject that reads back exactly as stored.
+
+    Anything not plain ASCII, and any literal ``=?`` a visitor typed (which mail programs would
+    otherwise decode as an encoded word, line breaks included), is sent as RFC 2047 encoded
+    words, so the recipient sees the characters that were typed and nothing more. The words are
+    folded to fit the line with the header's name: a longer first line would be refolded on
+    the way out, and that refolding drops spaces between words of non-Latin names.
+    """
+    if value.isascii() and "=?" not in value:
+        return value
+    return Header(value, "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
+def check_recipient(address: str) -> str:
+    """The address, if it can only mean one mailbox to every mail server and program.
+
+    An RFC 2047 encoded word is valid text in a local part, but some parsers decode it and
+    others do not, and that difference has been used to deliver mail elsewhere than intended;
+    such an address is refused for good.
+    """
+    if not _ADDRESS.fullmatch(address) or "=?" in address:
+        raise InvalidRecipient("the recipient is not one plain email address")
+    return address
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed outbox row, read once so nothing lazy-loads while the worker talks SMTP."""
+
+    id: int
+    lead_id: int | None
+    kind: str
+    to_address: str
+    subject: str
+    text_body: str
+    html_body: str | None
+    message_id: str
+    attempts: int
+    # The claim this worker holds: every later write checks it is still ours.
+    claimed_at: datetime
+
+
+def build_message(email: Outgoing) -> MailMessage:
+    """The Flask-Mail message for an outbox row, under the row's own stable Message-ID."""
+    message = MailMessage(
+        subject=subject_header(email.subject),
+        recipients=[check_recipient(email.to_address)],
+        body=email.text_body,
+        html=email.html_body,
+        # RFC 3834: out-of-office and other robots must not answer these.
+        extra_headers={"Auto-Submitted": "auto-generated"},
+    )
+    message.msgId = email.message_id
+    return message
+
+
+@dataclass(frozen=True)
+class SendFailure:
+    """Why a send failed, in words safe to store: what the server said, never the message."""
+
+    reason: str
+    permanent: bool
+
+
+def describe_failure(error: BaseException) -> SendFailure:
+    """Classify a send error: permanent failures are not retried.
+
+    Only a refusal of this one message is permanent (5xx for the recipient or the content);
+    refused connections, timeouts, a rejected login or sender are the server's or our
+    configuration's problem and are retried until fixed.
+    """
+    if isinstance(error, InvalidRecipient):
+        return SendFailure(str(error), permanent=True)
+    if isinstance(error, BadHeaderError):
+        return SendFailure("a header would have held a line break", permanent=True)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        # The exception's own text repeats the recipient address; keep the server's reply only.
+        replies = list(error.recipients.values())
+        code, text = replies[0] if replies else (0, b"")
+        return SendFailure(_reply(code, text), permanent=code >= 500)
+    if isinstance(error, smtplib.SMTPDataError):
+        return SendFailure(
+            _reply(error.smtp_code, error.smtp_error), permanent=error.smtp_code >= 500
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        return SendFailure(_reply(error.smtp_code, error.smtp_error), permanent=False)
+    if isinstance(error, TimeoutError):
+        return SendFailure("timed out waiting for the mail server", permanent=False)
+    if isinstance(error, OSError | smtplib.SMTPException):
+        detail = str(error) or "no detail"
+        return SendFailure(_limit(f"{type(error).__name__}: {detail}"), permanent=False)
+    return SendFailure(_limit(f"{type(error).__name__}"), permanent=False)
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    """True when the connection itself is gone or unusable, so the rest of a batch would fail."""
+    per_message = (
+        InvalidRecipient,
+        smtplib.SMTPRecipientsRefused,
+        smtplib.SMTPDataError,
+        smtplib.SMTPSenderRefused,
+    )
+    return isinstance(error, OSError) and not isinstance(error, per_message)
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return _limit(f"SMTP {code}: {' '.join(text.split())}")
+
+
+def _limit(text: str) -> str:
+    # Servers often quote the recipient back ("<ravi@...>: mailbox unavailable"); the row
+    # already says who it was for, so the stored and logged reason never repeats an address.
+    return _ANY_ADDRESS.sub("<address>", text)[:ERROR_LIMIT]
