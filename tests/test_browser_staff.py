@@ -15,7 +15,9 @@ pytestmark = pytest.mark.browser
 def sign_in_by_keyboard(page, base: str, email: str) -> None:
     page.goto(f"{base}/staff/leads")
     assert page.url.startswith(f"{base}/staff/login")
-    page.keyboard.type(email)  # the email field has focus on arrival
+    # The email field takes the focus on arrival, so a person can start typing at once.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'email'")
+    page.keyboard.type(email)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
@@ -69,6 +71,7 @@ def test_the_first_tab_reaches_the_skip_link_and_focus_is_visible(browser, live_
     page = browser.new_context().new_page()
     sign_in_by_keyboard(page, live_server, email_of(app, manager))
     page.goto(f"{live_server}/staff/")
+    page.wait_for_load_state("load")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")

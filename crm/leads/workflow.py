@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from crm.database import utcnow, write_transaction
 from crm.leads.pipeline import TransitionRefused, check_transition
-from crm.leads.queries import LeadNotFound, visible_leads
+from crm.leads.queries import LeadNotFound, get_visible_lead, visible_leads
+from crm.mail.worker import requeue_failed
 from crm.models import (
     EventKind,
     FollowUp,
@@ -184,6 +185,15 @@ def complete_follow_up(
         _refresh_next_follow_up(session, lead)
         lead.updated_at = now
     return follow_up
+
+
+def retry_email(actor: StaffUser, lead_id: int, email_id: int) -> None:
+    """Queue a failed email about this lead again, e.g. once a wrong address is fixed upstream."""
+    lead = get_visible_lead(actor, lead_id)
+    if lead.erased_at is not None:
+        raise WorkflowError("This lead's personal data was erased; its emails are gone.")
+    if not requeue_failed([email_id], actor_id=actor.id, lead_id=lead_id):
+        raise WorkflowError("Only an email that could not be sent can be sent again.")
 
 
 # --- Bulk operations -----------------------------------------------------------------------------

@@ -199,8 +199,10 @@ def waiting_count() -> int:
     )
 
 
-def requeue_failed(email_ids: list[int] | None = None) -> int:
-    """Give failed emails (these ids, or all) a fresh set of attempts, due now."""
+def requeue_failed(
+    email_ids: list[int] | None = None, *, actor_id: int | None = None, lead_id: int | None = None
+) -> int:
+    """Give failed emails (these ids, or all; of one lead if given) fresh attempts, due now."""
     now = utcnow()
     with write_transaction() as session:
         query = select(OutboxEmail.id, OutboxEmail.lead_id, OutboxEmail.kind).where(
@@ -208,6 +210,8 @@ def requeue_failed(email_ids: list[int] | None = None) -> int:
         )
         if email_ids is not None:
             query = query.where(OutboxEmail.id.in_(email_ids))
+        if lead_id is not None:
+            query = query.where(OutboxEmail.lead_id == lead_id)
         rows = session.execute(query.with_for_update()).all()
         if not rows:
             return 0
@@ -222,7 +226,7 @@ def requeue_failed(email_ids: list[int] | None = None) -> int:
                 session.add(
                     LeadEvent(
                         lead_id=row.lead_id,
-                        actor_id=None,
+                        actor_id=actor_id,
                         kind=EventKind.EMAIL,
                         detail={"outbox_id": row.id, "kind": row.kind, "status": "requeued"},
                         created_at=now,

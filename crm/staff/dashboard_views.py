@@ -8,16 +8,19 @@ from flask_login import current_user
 
 from crm.database import utcnow
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
+from crm.mail.status import outbox_health
 from crm.staff import bp
 from crm.staff.charts import daily_bars
 
 
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
-    figures = dashboard_figures(current_user, utcnow())
+    now = utcnow()
+    figures = dashboard_figures(current_user, now)
     return render_template(
         "staff/dashboard.html",
         figures=figures,
+        mail=outbox_health(now),
         chart=daily_bars(figures.leads_per_day),
         chart_days=CHART_DAYS,
         conversion_days=CONVERSION_DAYS,

@@ -24,6 +24,7 @@ from crm.leads.queries import (
     lead_timeline,
 )
 from crm.leads.response_time import first_response_minutes
+from crm.mail.status import emails_for_lead
 from crm.models import Lead, Role
 from crm.staff import bp
 from crm.staff.forms import (
@@ -95,6 +96,7 @@ def _render(lead_id: int, code: int = 200, /, **submitted: FlaskForm) -> Respons
             enquiries=lead_enquiries(lead),
             follow_ups=lead_follow_ups(lead),
             complete_form=CompleteFollowUpForm(formdata=None),
+            emails=emails_for_lead(lead.id),
             timeline=[(event, describe(event), free_text(event)) for event in events],
             response_minutes=first_response_minutes(lead, lead.branch, now),
             target_minutes=current_app.config["RESPONSE_TARGET_MINUTES"],
@@ -232,6 +234,18 @@ def lead_follow_up_done(lead_id: int, follow_up_id: int) -> ResponseReturnValue:
             current_user, lead_id, follow_up_id, form.outcome_note.data
         ),
         "Follow-up completed.",
+    )
+
+
+@bp.post("/leads/<int:lead_id>/emails/<int:email_id>/retry")
+def lead_email_retry(lead_id: int, email_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)
+    if not CompleteFollowUpForm().validate():  # only the CSRF token to check
+        return _invalid(lead_id)
+    return _perform(
+        lead_id,
+        lambda: workflow.retry_email(current_user, lead_id, email_id),
+        "The email will be sent again.",
     )
 
 

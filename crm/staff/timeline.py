@@ -9,7 +9,7 @@ from crm.templating import status_label
 EMAIL_KINDS = {
     "lead_alert": "the branch alert",
     "acknowledgement": "the visitor's acknowledgement",
-    "follow_up_digest": "a follow-up digest",
+    "followup_digest": "a follow-up digest",
 }
 
 
@@ -52,6 +52,8 @@ def describe(event: LeadEvent) -> str:
             return f"Email sent: {what}."
         if state == "failed":
             return f"Email failed: {what}."
+        if state == "requeued":
+            return f"Email queued again: {what}."
         return f"Email queued: {what}."
     if kind == EventKind.EXPORTED:
         return "Included in an export."
