@@ -190,6 +190,11 @@ INVALID = [
     ("email", "ravi@", "Please enter an email address such as name@example.com."),
     ("email", "ravi example.com", "Please enter an email address such as name@example.com."),
     ("email", "a" * 250 + "@x.in", "That email address is too long."),
+    (
+        "email",
+        "=?utf-8?q?evil?=@example.com",
+        "Please enter an email address such as name@example.com.",
+    ),
     ("branch", "", "Please choose the clinic nearest to you."),
     ("branch", "mumbai", "Please choose one of our clinics from the list."),
     ("interest", "astrology", "Please choose one of the options."),

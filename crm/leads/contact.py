@@ -77,7 +77,8 @@ def normalise_email(raw: str | None) -> str | None:
     text = clean_text(raw)
     if not text:
         return None
-    if unsafe_characters(text):
+    # "=?" starts an encoded word, which mail programs would decode into something else.
+    if unsafe_characters(text) or "=?" in text:
         raise InvalidContact("Please enter an email address such as name@example.com.")
     try:
         result = validate_email(text, check_deliverability=False)
