@@ -50,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_login(login_manager)
     limiter.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"])
 
     app.register_blueprint(site_bp)
     app.register_blueprint(intake_bp)

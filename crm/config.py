@@ -25,7 +25,9 @@ DEFAULTS: dict[str, Any] = {
     # Database: None means SQLite in the instance folder.
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
-    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # How long a write waits for the database's lock before the request gives up with a 503
+    # (SQLite's busy timeout; PostgreSQL's lock_timeout).
+    "DATABASE_LOCK_TIMEOUT_MS": 5000,
     # Requests: the reach-out form is a few kilobytes; nothing we accept is larger than this.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
@@ -66,8 +68,16 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Rate limits of the public form and the sign-in (Flask-Limiter syntax, ";" between limits).
+    # Generous per address: many mobile users in India share one address behind carrier NAT.
+    "RATELIMIT_INTAKE_PER_ADDRESS": "20 per minute;300 per day",
+    "RATELIMIT_INTAKE_PER_PHONE": "5 per hour;10 per day",
+    # Counting failed sign-ins only: someone who signs in right is never slowed down.
+    "RATELIMIT_LOGIN_PER_ADDRESS": "30 per 15 minutes;100 per day",
+    "RATELIMIT_LOGIN_PER_ACCOUNT": "10 per 15 minutes",
     # Spam defence.
     "FORM_MIN_FILL_SECONDS": 3,
+    "MESSAGE_MAX_LINKS": 2,
     # How many reverse proxies in front of the app may set X-Forwarded-*.
     "TRUSTED_PROXIES": 0,
     # Staff sessions.

@@ -42,11 +42,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
-    """SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for write transactions.
+    """How long to wait for a lock before giving up, on either database; and for SQLite,
+    WAL, foreign keys and BEGIN IMMEDIATE for write transactions.
 
     pysqlite's own transaction handling defers BEGIN and cannot start an immediate transaction,
     so we switch it off and emit BEGIN ourselves (the recipe in SQLAlchemy's SQLite notes).
     """
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _on_pg_connect(dbapi_connection: Any, _record: Any) -> None:
+            # A request waits this long for a row or table lock, then fails (503) instead of
+            # hanging a worker; the same budget SQLite gets from its busy timeout.
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET lock_timeout = {int(busy_timeout_ms)}")
+            cursor.close()
+            dbapi_connection.commit()
+
+        return
     if engine.dialect.name != "sqlite":
         return
 

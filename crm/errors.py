@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from crm.extensions import db
 from crm.http import wants_json
 
 MESSAGES = {
@@ -50,6 +52,14 @@ def init_app(app: Flask) -> None:
             body, status = response  # type: ignore[misc]
             return body, status, {"Allow": error.get_response().headers["Allow"]}
         return response
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(_error: OperationalError) -> ResponseReturnValue:
+        # Locked past the timeout, or unreachable: the transaction rolled back whole, so the
+        # honest answer is "try again", not a 500.
+        db.session.rollback()
+        body, status = error_response(503)  # type: ignore[misc]
+        return body, status, {"Retry-After": "5"}
 
     @app.errorhandler(InternalServerError)
     def _server_error(_error: InternalServerError) -> ResponseReturnValue:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+from crm.leads.capture import FilterReason
 from crm.leads.catalogue import interest_label
 from crm.leads.contact import display_phone
 from crm.models import STATUS_LABELS, LeadStatus
@@ -37,12 +38,20 @@ def status_label(status: str | None) -> str:
         return status or ""
 
 
+def filter_reason(reason: str | None) -> str:
+    try:
+        return FilterReason(reason).label
+    except ValueError:
+        return reason or ""
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(clock, "clock")
     app.add_template_filter(display_phone, "phone")
     app.add_template_filter(interest_label, "interest_label")
     app.add_template_filter(status_label, "status_label")
+    app.add_template_filter(filter_reason, "filter_reason")
 
     @app.context_processor
     def _site_globals() -> dict[str, object]:

@@ -155,7 +155,10 @@ def test_an_encoded_word_in_an_address_never_reaches_the_server(
     assert deliver(runner, smtp_server) == []
     with app.app_context():
         row = db.session.scalars(select(OutboxEmail)).one()
-    assert (row.status, row.last_error) == ("failed", "the recipient is not one plain email address")
+    assert (row.status, row.last_error) == (
+        "failed",
+        "the recipient is not one plain email address",
+    )
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ PUBLIC_FIELDS = {
     "csrf_token",
     "submission_token",
     "source_page",
+    "shown_at",
     "utm_source",
     "utm_medium",
     "utm_campaign",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from crm.intake.spam import link_count
 from crm.leads.catalogue import INTERESTS
 from crm.leads.contact import (
     InvalidContact,
@@ -53,6 +55,11 @@ def _plain_text(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def
     field.data = clean_text(field.data, multiline=True)
     if unsafe_characters(field.data, multiline=True):
         raise ValidationError("Please remove invisible or control characters from your message.")
+    most = current_app.config["MESSAGE_MAX_LINKS"]
+    if link_count(field.data) > most:
+        raise ValidationError(
+            f"Please include no more than {most} links; we will ask for anything else on the phone."
+        )
 
 
 def _offered_choice(message: str):  # type: ignore[no-untyped-def]
@@ -128,6 +135,8 @@ class ReachOutForm(FlaskForm):
         ]
     )
     source_page = HiddenField(validators=[Optional(), Length(max=SOURCE_PAGE_MAX)])
+    # When the form was shown, signed: a form sent back too soon was not filled in by a person.
+    shown_at = HiddenField(validators=[Optional(), Length(max=100)])
     utm_source = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
     utm_medium = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
     utm_campaign = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])

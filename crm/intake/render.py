@@ -7,6 +7,7 @@ from flask import g, request
 from crm.branches import branch_choices
 from crm.intake.forms import ReachOutForm, new_submission_token
 from crm.intake.landing import landing_utm
+from crm.intake.spam import sign_shown_at
 from crm.leads.capture import UTM_FIELDS
 
 
@@ -24,6 +25,7 @@ def reach_out_form() -> ReachOutForm:
             data={
                 "submission_token": new_submission_token(),
                 "source_page": request.path,
+                "shown_at": sign_shown_at(),
                 "branch": g.get("preferred_branch") or "",
                 **utm,
             },

@@ -7,25 +7,36 @@ from flask import (
     flash,
     g,
     jsonify,
+    make_response,
     redirect,
     request,
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, generate_csrf
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
 
+from crm import limits
 from crm.branches import branch_choices
 from crm.database import utcnow
+from crm.extensions import db, limiter
 from crm.http import is_own_path, wants_json
 from crm.intake import bp
 from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE, ReachOutForm
 from crm.intake.landing import landing_referrer
 from crm.intake.render import reach_out_form
+from crm.intake.spam import fill_reason
 from crm.leads.capture import UTM_FIELDS, Submission, UnknownBranch, capture_lead
 from crm.network import client_address, hash_client_address
 from crm.site.pages import render_page_at
 
 FLASH_CATEGORY = "reach-out"
 EXPIRED_MESSAGE = "This form had expired, so nothing was sent yet. Please press Send again."
+TOO_MANY_MESSAGE = (
+    "We have received several messages from here in a short time. "
+    "Please wait a little before sending again, or call the clinic."
+)
+BUSY_MESSAGE = "We are very busy this moment and nothing was saved. Please press Send again."
 
 
 @bp.app_context_processor
@@ -38,6 +49,8 @@ def _inject_form() -> dict[str, object]:
 
 
 @bp.post("/leads")
+@limiter.limit(limits.intake_per_address, key_func=limits.address_key, scope="intake-address")
+@limiter.limit(limits.intake_per_phone, key_func=limits.phone_key, scope="intake-phone")
 def submit() -> ResponseReturnValue:
     form = ReachOutForm(branches=branch_choices())
     if form.website.data:
@@ -50,7 +63,29 @@ def submit() -> ResponseReturnValue:
     except UnknownBranch:
         form.branch.errors = ["That clinic is not taking enquiries. Please choose another."]
         return _rejected(form)
+    except OperationalError:
+        # The database could not take the write in time (locked, or away). Nothing was
+        # stored: the transaction rolled back whole. Say so, and keep what was typed.
+        db.session.rollback()
+        return _unavailable(form)
     return _accepted(form)
+
+
+@bp.errorhandler(429)
+def _too_many(error: HTTPException) -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(ok=False, message=TOO_MANY_MESSAGE, errors={}), 429
+    g.reach_out_notice = TOO_MANY_MESSAGE
+    response = make_response(_render_form_page(ReachOutForm(branches=branch_choices()), 429))
+    response.headers.update(getattr(error, "headers", None) or {})
+    return response
+
+
+def _unavailable(form: ReachOutForm) -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(ok=False, message=BUSY_MESSAGE, errors={}), 503, {"Retry-After": "5"}
+    g.reach_out_notice = BUSY_MESSAGE
+    return _render_form_page(form, 503)
 
 
 @bp.errorhandler(CSRFError)
@@ -82,6 +117,7 @@ def _submission(form: ReachOutForm) -> Submission:
         utm={name: getattr(form, name).data or None for name in UTM_FIELDS},
         user_agent=(request.user_agent.string or "")[:300] or None,
         client_address_hash=hash_client_address(client_address()),
+        filtered_reason=fill_reason(form.shown_at.data),
     )
 
 

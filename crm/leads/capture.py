@@ -30,6 +30,23 @@ from crm.models import (
     LeadStatus,
 )
 
+
+class FilterReason(StrEnum):
+    """Why a submission was kept aside as spam instead of reaching staff."""
+
+    TOO_FAST = "too_fast"
+    UNSIGNED = "unsigned_form"
+    KNOWN_SPAM = "known_spam"
+
+    @property
+    def label(self) -> str:
+        return {
+            FilterReason.TOO_FAST: "sent faster than a person could fill in the form",
+            FilterReason.UNSIGNED: "sent without a form from our site",
+            FilterReason.KNOWN_SPAM: "from a phone or email marked as spam",
+        }[self]
+
+
 # A returning person within this window adds to their lead instead of starting a new one.
 REPEAT_WINDOW = timedelta(days=30)
 
@@ -44,6 +61,7 @@ class Outcome(StrEnum):
     CREATED = "created"  # a new lead
     MERGED = "merged"  # a new enquiry on an existing lead
     DUPLICATE = "duplicate"  # this submission token was stored before; nothing written
+    FILTERED = "filtered"  # kept aside as spam for staff to review; nobody alerted
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +82,8 @@ class Submission:
     utm: Mapping[str, str | None] = field(default_factory=dict)
     user_agent: str | None = None
     client_address_hash: str | None = None
+    # Why the spam defence already distrusts this submission (crm.intake.spam), if it does.
+    filtered_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +130,10 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
 
     _lock_person(session, branch, submission.phone)
     now = submission.received_at
+    known_spam = _spam_lead(session, branch, submission)
+    if submission.filtered_reason or known_spam is not None:
+        reason = submission.filtered_reason or FilterReason.KNOWN_SPAM
+        return _capture_filtered(session, branch, submission, known_spam, reason)
     lead = _matching_lead(session, branch, submission, now)
     repeat = lead is not None
     if lead is None:
@@ -132,7 +156,20 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     else:
         _refresh_lead(session, lead, submission, now)
 
-    enquiry = Enquiry(
+    enquiry = _new_enquiry(lead, submission)
+    session.add(enquiry)
+    lead.enquiry_count += 1
+    session.flush()
+    _event(session, lead, EventKind.ENQUIRY, now, {"enquiry_id": enquiry.id, "repeat": repeat})
+    queue_lead_emails(session, lead, enquiry, branch, repeat=repeat, now=now)
+    return CaptureResult(
+        Outcome.MERGED if repeat else Outcome.CREATED, lead_id=lead.id, enquiry_id=enquiry.id
+    )
+
+
+def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None = None) -> Enquiry:
+    now = submission.received_at
+    return Enquiry(
         lead_id=lead.id,
         name=submission.name,
         email=submission.email,
@@ -145,17 +182,66 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
         submission_token=submission.submission_token,
         user_agent=submission.user_agent,
         client_address_hash=submission.client_address_hash,
+        filtered_reason=filtered_reason,
         created_at=now,
         **{name: submission.utm.get(name) or None for name in UTM_FIELDS},
     )
+
+
+def _spam_lead(session: Session, branch: Branch, submission: Submission) -> Lead | None:
+    """A lead staff marked as spam with this phone or email: its sender is not alerted again."""
+    return session.scalars(
+        select(Lead)
+        .where(
+            Lead.branch_id == branch.id,
+            Lead.erased_at.is_(None),
+            Lead.status == LeadStatus.SPAM,
+            _same_person(submission),
+        )
+        .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
+    ).first()
+
+
+def _capture_filtered(
+    session: Session,
+    branch: Branch,
+    submission: Submission,
+    lead: Lead | None,
+    reason: str,
+) -> CaptureResult:
+    """Keep a distrusted submission as spam, apart from real leads: stored, never alerted."""
+    now = submission.received_at
+    if lead is None:
+        lead = Lead(
+            branch_id=branch.id,
+            name=submission.name,
+            phone=submission.phone,
+            email=submission.email,
+            interest=submission.interest,
+            source=lead_source(submission),
+            status=LeadStatus.SPAM,
+            enquiry_count=0,
+            created_at=now,
+            updated_at=now,
+            last_enquiry_at=now,
+        )
+        session.add(lead)
+        session.flush()
+        _event(session, lead, EventKind.CREATED, now, {"filtered": reason})
+    lead.last_enquiry_at = now
+    enquiry = _new_enquiry(lead, submission, filtered_reason=reason)
     session.add(enquiry)
     lead.enquiry_count += 1
     session.flush()
-    _event(session, lead, EventKind.ENQUIRY, now, {"enquiry_id": enquiry.id, "repeat": repeat})
-    _queue_emails(session, lead, enquiry, branch, repeat=repeat, now=now)
-    return CaptureResult(
-        Outcome.MERGED if repeat else Outcome.CREATED, lead_id=lead.id, enquiry_id=enquiry.id
-    )
+    _event(session, lead, EventKind.ENQUIRY, now, {"enquiry_id": enquiry.id, "filtered": reason})
+    return CaptureResult(Outcome.FILTERED, lead_id=lead.id, enquiry_id=enquiry.id)
+
+
+def _same_person(submission: Submission):  # type: ignore[no-untyped-def]
+    same_person = Lead.phone == submission.phone
+    if submission.email:
+        same_person = or_(same_person, Lead.email == submission.email)
+    return same_person
 
 
 def lead_source(submission: Submission) -> str:
@@ -180,15 +266,13 @@ def _matching_lead(
     session: Session, branch: Branch, submission: Submission, now: datetime
 ) -> Lead | None:
     """The person's open lead at this branch, or one active within the repeat window."""
-    same_person = Lead.phone == submission.phone
-    if submission.email:
-        same_person = or_(same_person, Lead.email == submission.email)
     candidates = session.scalars(
         select(Lead)
         .where(
             Lead.branch_id == branch.id,
             Lead.erased_at.is_(None),
-            same_person,
+            Lead.status != LeadStatus.SPAM,
+            _same_person(submission),
             or_(Lead.status.in_(OPEN_STATUSES), Lead.updated_at >= now - REPEAT_WINDOW),
         )
         .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
@@ -222,7 +306,7 @@ def _refresh_lead(session: Session, lead: Lead, submission: Submission, now: dat
         lead.lost_reason = None
 
 
-def _queue_emails(
+def queue_lead_emails(
     session: Session,
     lead: Lead,
     enquiry: Enquiry,
@@ -231,6 +315,7 @@ def _queue_emails(
     repeat: bool,
     now: datetime,
 ) -> None:
+    """The branch alert, and the visitor's acknowledgement when they gave an email."""
     queued = []
     alert = compose.lead_alert(lead, enquiry, branch, repeat=repeat)
     queued.append(

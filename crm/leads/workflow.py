@@ -18,10 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.database import utcnow, write_transaction
+from crm.leads.capture import queue_lead_emails
 from crm.leads.pipeline import TransitionRefused, check_transition
 from crm.leads.queries import LeadNotFound, get_visible_lead, visible_leads
 from crm.mail.worker import requeue_failed
 from crm.models import (
+    Enquiry,
     EventKind,
     FollowUp,
     Lead,
@@ -185,6 +187,35 @@ def complete_follow_up(
         _refresh_next_follow_up(session, lead)
         lead.updated_at = now
     return follow_up
+
+
+def release_from_spam(actor: StaffUser, lead_id: int, *, expected_version: int | None) -> Lead:
+    """Not spam after all: back in front of staff (new, or contacted if answered before), with
+    the branch alert and the visitor's acknowledgement for the latest enquiry sent now."""
+    with write_transaction() as session:
+        lead = _lead_for_update(session, actor, lead_id, expected_version)
+        if lead.status != LeadStatus.SPAM:
+            raise WorkflowError("Only a lead marked as spam can be released.")
+        now = utcnow()
+        target = LeadStatus.CONTACTED if lead.first_response_at else LeadStatus.NEW
+        _record(
+            session,
+            actor,
+            lead,
+            EventKind.STATUS,
+            now,
+            {"from": lead.status, "to": target, "reason": "released from spam"},
+        )
+        lead.status = target
+        lead.updated_at = now
+        lead.last_enquiry_at = now
+        lead.version += 1
+        latest = session.scalars(
+            select(Enquiry).where(Enquiry.lead_id == lead.id).order_by(Enquiry.id.desc())
+        ).first()
+        if latest is not None:
+            queue_lead_emails(session, lead, latest, lead.branch, repeat=False, now=now)
+    return lead
 
 
 def retry_email(actor: StaffUser, lead_id: int, email_id: int) -> None:

@@ -38,6 +38,8 @@ class Enquiry(db.Model):
     submission_token: Mapped[str] = mapped_column(String(64), unique=True)
     user_agent: Mapped[str | None] = mapped_column(String(300))
     client_address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Set when the spam defence kept this submission aside (see crm.intake.spam); never alerted.
+    filtered_reason: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lead: Mapped[Lead] = relationship(back_populates="enquiries")

@@ -37,7 +37,7 @@ STATUS_LABELS = {
     LeadStatus.APPOINTMENT_BOOKED: "Appointment booked",
     LeadStatus.VISITED: "Visited",
     LeadStatus.LOST: "Lost",
-    LeadStatus.SPAM: "Spam",
+    LeadStatus.SPAM: "Spam / filtered",
 }
 
 OPEN_STATUSES = frozenset({LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_BOOKED})

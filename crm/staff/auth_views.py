@@ -6,7 +6,9 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
+from crm import limits
 from crm.auth import SignInRefused, authenticate, end_session, start_session
+from crm.extensions import limiter
 from crm.http import is_own_path
 from crm.staff import bp
 from crm.staff.forms import LoginForm
@@ -21,6 +23,20 @@ def _next_path() -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    limits.login_per_address,
+    key_func=limits.address_key,
+    methods=["POST"],
+    deduct_when=limits.failed_sign_in,
+    scope="login-address",
+)
+@limiter.limit(
+    limits.login_per_account,
+    key_func=limits.account_key,
+    methods=["POST"],
+    deduct_when=limits.failed_sign_in,
+    scope="login-account",
+)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_next_path() or url_for("staff.dashboard"))

@@ -81,6 +81,10 @@ class StatusForm(VersionedForm):
     note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=NOTE_MAX)])
 
 
+class ReleaseForm(VersionedForm):
+    """Not spam after all."""
+
+
 class AssignForm(VersionedForm):
     assignee = SelectField(
         "Assign to",

@@ -33,6 +33,7 @@ from crm.staff.forms import (
     CompleteFollowUpForm,
     FollowUpForm,
     NoteForm,
+    ReleaseForm,
     StatusForm,
     choices,
 )
@@ -66,6 +67,7 @@ def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[st
         "assign": submitted.get("assign")
         or AssignForm(formdata=None, version=lead.version, assignee=str(lead.assignee_id or "")),
         "note": submitted.get("note") or NoteForm(formdata=None),
+        "release": ReleaseForm(formdata=None, version=lead.version),
         "call": submitted.get("call") or CallForm(formdata=None),
         "follow_up": submitted.get("follow_up")
         or FollowUpForm(
@@ -79,7 +81,7 @@ def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[st
     )
     forms["assign"].assignee.choices = choices(staff, "Nobody (unassigned)")
     forms["follow_up"].assignee.choices = choices(staff)
-    for name in ("status", "assign"):
+    for name in ("status", "assign", "release"):
         forms[name].version.data = lead.version  # a re-shown form carries the latest version
     return forms
 
@@ -152,6 +154,21 @@ def lead_status(lead_id: int) -> ResponseReturnValue:
         ),
         "Status updated.",
         status=form,
+    )
+
+
+@bp.post("/leads/<int:lead_id>/release")
+def lead_release(lead_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)
+    form = ReleaseForm()
+    if not form.validate():
+        return _invalid(lead_id)
+    return _perform(
+        lead_id,
+        lambda: workflow.release_from_spam(
+            current_user, lead_id, expected_version=form.version.data
+        ),
+        "Released: the lead is back in the inbox and the branch has been alerted.",
     )
 
 
