@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.config import load_config
     from crm.database import configure_engine
     from crm.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from crm.http import ClinicRequest
     from crm.intake import bp as intake_bp
     from crm.site import bp as site_bp
     from crm.staff import bp as staff_bp
@@ -33,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    app.request_class = ClinicRequest
 
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:

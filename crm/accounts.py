@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
-from crm.leads.contact import InvalidContact, normalise_email
+from crm.leads.contact import InvalidContact, clean_text, normalise_email, unsafe_characters
 from crm.models import Branch, Role, StaffSession, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
@@ -55,9 +55,7 @@ def create_staff_user(
         role = Role(role)
     except ValueError as error:
         raise AccountError(f"Role must be one of: {', '.join(r.value for r in Role)}.") from error
-    name = " ".join(name.split())
-    if not name:
-        raise AccountError("A name is required.")
+    name = _staff_name(name)
     check_password_strength(password)
 
     with write_transaction() as session:
@@ -75,6 +73,17 @@ def create_staff_user(
         session.add(user)
     db.session.refresh(user)
     return user
+
+
+def _staff_name(name: str | None) -> str:
+    name = clean_text(name)
+    if not name:
+        raise AccountError("A name is required.")
+    if unsafe_characters(name):
+        raise AccountError("Please remove invisible or control characters from the name.")
+    if len(name) > 120:
+        raise AccountError("Please keep the name under 120 characters.")
+    return name
 
 
 def end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
@@ -121,9 +130,7 @@ def update_staff_user(
         new_role = Role(role)
     except ValueError as error:
         raise AccountError("Please choose a role.") from error
-    name = " ".join((name or "").split())
-    if not name:
-        raise AccountError("A name is required.")
+    name = _staff_name(name)
     with write_transaction() as session:
         user = session.get(StaffUser, user_id)
         if user is None:

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import Request, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+
+
+class _PartCountingParser(FormDataParser):
+    """Werkzeug caps the parts of multipart forms only; cap url-encoded ones the same way,
+    so a body of thousands of tiny fields is refused (413) before any view reads it."""
+
+    def _parse_urlencoded(self, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+        stream, form, files = super()._parse_urlencoded(*args, **kwargs)
+        if self.max_form_parts is not None and len(form) > self.max_form_parts:
+            raise RequestEntityTooLarge()
+        return stream, form, files
+
+
+class ClinicRequest(Request):
+    form_data_parser_class = _PartCountingParser
 
 
 def wants_json() -> bool:

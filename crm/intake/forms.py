@@ -62,6 +62,19 @@ def _plain_text(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def
         )
 
 
+class MetadataField(HiddenField):
+    """Page metadata the visitor never sees (campaign tags, page): cleaned and cut to length,
+    never a reason to refuse a form, since the visitor could not correct it."""
+
+    def __init__(self, *args, max_length: int, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.max_length = max_length
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = clean_text(valuelist[0] if valuelist else "")
+        self.data = "".join(ch for ch in text if not unsafe_characters(ch))[: self.max_length]
+
+
 def _offered_choice(message: str):  # type: ignore[no-untyped-def]
     def validator(form: ReachOutForm, field) -> None:  # type: ignore[no-untyped-def]
         if field.data not in form.offered[field.name]:
@@ -134,14 +147,14 @@ class ReachOutForm(FlaskForm):
             Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form is out of date."),
         ]
     )
-    source_page = HiddenField(validators=[Optional(), Length(max=SOURCE_PAGE_MAX)])
+    source_page = MetadataField(max_length=SOURCE_PAGE_MAX)
     # When the form was shown, signed: a form sent back too soon was not filled in by a person.
-    shown_at = HiddenField(validators=[Optional(), Length(max=100)])
-    utm_source = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
-    utm_medium = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
-    utm_campaign = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
-    utm_term = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
-    utm_content = HiddenField(validators=[Optional(), Length(max=UTM_MAX)])
+    shown_at = MetadataField(max_length=100)
+    utm_source = MetadataField(max_length=UTM_MAX)
+    utm_medium = MetadataField(max_length=UTM_MAX)
+    utm_campaign = MetadataField(max_length=UTM_MAX)
+    utm_term = MetadataField(max_length=UTM_MAX)
+    utm_content = MetadataField(max_length=UTM_MAX)
     # Honeypot: hidden from people by CSS, filled in by bots that fill in everything.
     website = StringField(
         "Leave this field empty",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from crm.database import utcnow, write_transaction
 from crm.leads.capture import queue_lead_emails
+from crm.leads.contact import clean_text, unsafe_characters
 from crm.leads.pipeline import TransitionRefused, check_transition
 from crm.leads.queries import LeadNotFound, get_visible_lead, visible_leads
 from crm.mail.worker import requeue_failed
@@ -35,6 +36,7 @@ from crm.models import (
 )
 
 NOTE_MAX = 2000
+FOLLOW_UP_NOTE_MAX = 500
 # A follow-up "now" typed a minute ago is still fine; one in the past is a typo.
 FOLLOW_UP_GRACE = timedelta(minutes=5)
 
@@ -77,6 +79,7 @@ def change_status(
     lost_reason: str | None = None,
     note: str | None = None,
 ) -> Lead:
+    note = _text(note)
     with write_transaction() as session:
         lead = _lead_for_update(session, actor, lead_id, expected_version)
         _apply_status(session, actor, lead, status, lost_reason, note, utcnow())
@@ -94,7 +97,7 @@ def assign_lead(
 
 
 def add_note(actor: StaffUser, lead_id: int, text: str) -> LeadEvent:
-    text = _required_text(text, "Please write the note.")
+    text = _text(text, required="Please write the note.")
     with write_transaction() as session:
         lead = _lead_for_update(session, actor, lead_id, None)
         now = utcnow()
@@ -108,7 +111,7 @@ def log_call(actor: StaffUser, lead_id: int, outcome: str, note: str | None = No
         outcome = CallOutcome(outcome)
     except ValueError as error:
         raise WorkflowError("Please choose how the call went.") from error
-    note = (note or "").strip()[:NOTE_MAX] or None
+    note = _text(note)
     with write_transaction() as session:
         lead = _lead_for_update(session, actor, lead_id, None)
         now = utcnow()
@@ -132,7 +135,7 @@ def schedule_follow_up(
     now = utcnow()
     if due_at < now - FOLLOW_UP_GRACE:
         raise WorkflowError("Please choose a time in the future for the follow-up.")
-    note = (note or "").strip()[:500] or None
+    note = _text(note, limit=FOLLOW_UP_NOTE_MAX)
     with write_transaction() as session:
         lead = _lead_for_update(session, actor, lead_id, None)
         if not lead.is_open:
@@ -172,7 +175,7 @@ def schedule_follow_up(
 def complete_follow_up(
     actor: StaffUser, lead_id: int, follow_up_id: int, outcome_note: str | None = None
 ) -> FollowUp:
-    outcome_note = (outcome_note or "").strip()[:NOTE_MAX] or None
+    outcome_note = _text(outcome_note)
     with write_transaction() as session:
         lead = _lead_for_update(session, actor, lead_id, None)
         follow_up = session.scalar(
@@ -328,7 +331,6 @@ def _apply_status(
     detail: dict[str, Any] = {"from": previous, "to": lead.status}
     if lead.lost_reason:
         detail["reason"] = lead.lost_reason
-    note = (note or "").strip()[:NOTE_MAX]
     if note:
         detail["note"] = note
     _record(session, actor, lead, EventKind.STATUS, now, detail)
@@ -433,10 +435,15 @@ def _record(
     return event
 
 
-def _required_text(text: str | None, message: str) -> str:
-    text = (text or "").strip()
+def _text(text: str | None, *, required: str | None = None, limit: int = NOTE_MAX) -> str | None:
+    """What a person typed, cleaned; refused (never cut short) when it cannot be kept as is."""
+    text = clean_text(text, multiline=True)
     if not text:
-        raise WorkflowError(message)
-    if len(text) > NOTE_MAX:
-        raise WorkflowError(f"Please keep it under {NOTE_MAX} characters.")
+        if required:
+            raise WorkflowError(required)
+        return None
+    if unsafe_characters(text, multiline=True):
+        raise WorkflowError("Please remove invisible or control characters from the text.")
+    if len(text) > limit:
+        raise WorkflowError(f"Please keep it under {limit} characters.")
     return text

@@ -30,6 +30,10 @@ LOST_REASON_CHOICES = [SelectChoice("", "Choose a reason…")] + [
 ]
 
 
+def at_most(limit: int) -> Length:
+    return Length(max=limit, message=f"Please keep it under {limit} characters.")
+
+
 def choices(pairs: list[tuple[str, str]], blank: str | None = None) -> list[SelectChoice]:
     head = [SelectChoice("", blank)] if blank is not None else []
     return head + [SelectChoice(value, label) for value, label in pairs]
@@ -52,12 +56,12 @@ class _OneOf:
 class LoginForm(FlaskForm):
     email = StringField(
         "Email",
-        validators=[DataRequired("Please enter your email."), Length(max=254)],
+        validators=[DataRequired("Please enter your email."), at_most(254)],
         render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True},
     )
     password = PasswordField(
         "Password",
-        validators=[DataRequired("Please enter your password."), Length(max=200)],
+        validators=[DataRequired("Please enter your password."), at_most(200)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -78,7 +82,7 @@ class StatusForm(VersionedForm):
         validate_choice=False,
         validators=[_OneOf("Please choose one of the listed reasons.")],
     )
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=NOTE_MAX)])
+    note = TextAreaField("Note (optional)", validators=[Optional(), at_most(NOTE_MAX)])
 
 
 class ReleaseForm(VersionedForm):
@@ -96,7 +100,7 @@ class AssignForm(VersionedForm):
 class NoteForm(FlaskForm):
     text = TextAreaField(
         "Note",
-        validators=[DataRequired("Please write the note."), Length(max=NOTE_MAX)],
+        validators=[DataRequired("Please write the note."), at_most(NOTE_MAX)],
         render_kw={"rows": 3},
     )
 
@@ -108,7 +112,7 @@ class CallForm(FlaskForm):
         validate_choice=False,
         validators=[_OneOf("Please choose how the call went.")],
     )
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=NOTE_MAX)])
+    note = TextAreaField("Note (optional)", validators=[Optional(), at_most(NOTE_MAX)])
 
 
 class FollowUpForm(FlaskForm):
@@ -122,7 +126,7 @@ class FollowUpForm(FlaskForm):
         validate_choice=False,
         validators=[_OneOf("Leads can only be assigned to active staff of the lead's branch.")],
     )
-    note = StringField("What for (optional)", validators=[Optional(), Length(max=500)])
+    note = StringField("What for (optional)", validators=[Optional(), at_most(500)])
 
     def due_at_utc(self, zone: ZoneInfo) -> datetime:
         """The typed local time, in the branch's time zone, as UTC."""
@@ -130,7 +134,7 @@ class FollowUpForm(FlaskForm):
 
 
 class CompleteFollowUpForm(FlaskForm):
-    outcome_note = StringField("Outcome (optional)", validators=[Optional(), Length(max=NOTE_MAX)])
+    outcome_note = StringField("Outcome (optional)", validators=[Optional(), at_most(NOTE_MAX)])
 
 
 class BulkForm(FlaskForm):
@@ -209,7 +213,7 @@ class InboxFilterForm(FlaskForm):
         validate_choice=False,
         validators=[Optional(), _OneOf("Unknown choice.")],
     )
-    q = StringField("Search name, phone or email", validators=[Optional(), Length(max=100)])
+    q = StringField("Search name, phone or email", validators=[Optional(), at_most(100)])
 
     def filters(self) -> InboxFilters:
         self.validate()
@@ -239,7 +243,7 @@ UNASSIGNED_CHOICE = SelectChoice(UNASSIGNED, "Unassigned")
 
 
 class StaffAccountForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Please enter a name."), Length(max=120)])
+    name = StringField("Name", validators=[DataRequired("Please enter a name."), at_most(120)])
     role = SelectField(
         "Role",
         choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role],
@@ -252,12 +256,10 @@ class StaffAccountForm(FlaskForm):
 
 
 class NewStaffForm(StaffAccountForm):
-    email = StringField(
-        "Email", validators=[DataRequired("Please enter an email."), Length(max=254)]
-    )
+    email = StringField("Email", validators=[DataRequired("Please enter an email."), at_most(254)])
     password = PasswordField(
         "Initial password",
-        validators=[DataRequired("Please choose a password."), Length(max=200)],
+        validators=[DataRequired("Please choose a password."), at_most(200)],
         render_kw={"autocomplete": "new-password"},
     )
 
@@ -265,7 +267,7 @@ class NewStaffForm(StaffAccountForm):
 class PasswordResetForm(FlaskForm):
     password = PasswordField(
         "New password",
-        validators=[DataRequired("Please choose a password."), Length(max=200)],
+        validators=[DataRequired("Please choose a password."), at_most(200)],
         render_kw={"autocomplete": "new-password"},
     )
 

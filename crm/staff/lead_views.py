@@ -125,8 +125,10 @@ def _perform(
     return redirect(url_for("staff.lead", lead_id=lead_id), code=303)
 
 
-def _invalid(lead_id: int, /, **submitted: FlaskForm) -> ResponseReturnValue:
-    flash("Please correct the highlighted field.", "error")
+def _invalid(lead_id: int, form: FlaskForm, /, **submitted: FlaskForm) -> ResponseReturnValue:
+    """Re-show the page with the form's first problem said at the top and by its field."""
+    problems = [error for errors in form.errors.values() for error in errors]
+    flash(problems[0] if problems else "Please check the form and try again.", "error")
     return _render(lead_id, 422, **submitted)
 
 
@@ -141,7 +143,7 @@ def lead_status(lead_id: int) -> ResponseReturnValue:
     form = StatusForm()
     form.status.choices = choices([(s.value, s.label) for s in allowed_next(lead.status)])
     if not form.validate():
-        return _invalid(lead_id, status=form)
+        return _invalid(lead_id, form, status=form)
     return _perform(
         lead_id,
         lambda: workflow.change_status(
@@ -162,7 +164,7 @@ def lead_release(lead_id: int) -> ResponseReturnValue:
     _lead_or_404(lead_id)
     form = ReleaseForm()
     if not form.validate():
-        return _invalid(lead_id)
+        return _invalid(lead_id, form)
     return _perform(
         lead_id,
         lambda: workflow.release_from_spam(
@@ -178,7 +180,7 @@ def lead_assign(lead_id: int) -> ResponseReturnValue:
     form = AssignForm()
     form.assignee.choices = choices(_staff_choices(lead), "Nobody")
     if not form.validate():
-        return _invalid(lead_id, assign=form)
+        return _invalid(lead_id, form, assign=form)
     assignee_id = int(form.assignee.data) if form.assignee.data else None
     return _perform(
         lead_id,
@@ -195,7 +197,7 @@ def lead_note(lead_id: int) -> ResponseReturnValue:
     _lead_or_404(lead_id)
     form = NoteForm()
     if not form.validate():
-        return _invalid(lead_id, note=form)
+        return _invalid(lead_id, form, note=form)
     return _perform(
         lead_id,
         lambda: workflow.add_note(current_user, lead_id, form.text.data),
@@ -209,7 +211,7 @@ def lead_call(lead_id: int) -> ResponseReturnValue:
     _lead_or_404(lead_id)
     form = CallForm()
     if not form.validate():
-        return _invalid(lead_id, call=form)
+        return _invalid(lead_id, form, call=form)
     return _perform(
         lead_id,
         lambda: workflow.log_call(current_user, lead_id, form.outcome.data, form.note.data),
@@ -224,7 +226,7 @@ def lead_follow_up(lead_id: int) -> ResponseReturnValue:
     form = FollowUpForm()
     form.assignee.choices = choices(_staff_choices(lead))
     if not form.validate():
-        return _invalid(lead_id, follow_up=form)
+        return _invalid(lead_id, form, follow_up=form)
     return _perform(
         lead_id,
         lambda: workflow.schedule_follow_up(
@@ -244,7 +246,7 @@ def lead_follow_up_done(lead_id: int, follow_up_id: int) -> ResponseReturnValue:
     _lead_or_404(lead_id)
     form = CompleteFollowUpForm()
     if not form.validate():
-        return _invalid(lead_id)
+        return _invalid(lead_id, form)
     return _perform(
         lead_id,
         lambda: workflow.complete_follow_up(
@@ -257,8 +259,9 @@ def lead_follow_up_done(lead_id: int, follow_up_id: int) -> ResponseReturnValue:
 @bp.post("/leads/<int:lead_id>/emails/<int:email_id>/retry")
 def lead_email_retry(lead_id: int, email_id: int) -> ResponseReturnValue:
     _lead_or_404(lead_id)
-    if not CompleteFollowUpForm().validate():  # only the CSRF token to check
-        return _invalid(lead_id)
+    form = CompleteFollowUpForm()
+    if not form.validate():  # only the CSRF token to check
+        return _invalid(lead_id, form)
     return _perform(
         lead_id,
         lambda: workflow.retry_email(current_user, lead_id, email_id),
