@@ -182,9 +182,10 @@ class SMTPServer:
 class SilentServer:
     """Accepts TCP connections and then says nothing at all, not even a greeting."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.listener = socket.socket()
-        self.listener.bind((HOST, 0))
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((HOST, port))
         self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
         self.accepted: list[socket.socket] = []

@@ -2,62 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE
 from crm.models import Enquiry, Lead, LeadEvent, OutboxEmail
+from tests.dblock import locked_by_another_process
 from tests.helpers import VALID_FIELDS, reach_out_fields
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
-
-LOCKERS = {
-    "sqlite": """
-        import sqlite3, sys
-        connection = sqlite3.connect(sys.argv[1].removeprefix("sqlite:///"), isolation_level=None)
-        connection.execute("BEGIN EXCLUSIVE")
-        print("locked", flush=True)
-        sys.stdin.readline()
-        connection.execute("ROLLBACK")
-    """,
-    "postgresql": """
-        import psycopg, sys
-        url = sys.argv[1].replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(url) as connection:
-            connection.execute("LOCK TABLE enquiry, lead IN ACCESS EXCLUSIVE MODE")
-            print("locked", flush=True)
-            sys.stdin.readline()
-    """,
-}
 
 
 @pytest.fixture
 def app_config():
     return {"DATABASE_LOCK_TIMEOUT_MS": 300}
-
-
-@contextmanager
-def locked_by_another_process(url: str) -> Iterator[None]:
-    dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
-    process = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(LOCKERS[dialect]), url],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout.readline().strip() == "locked"
-        yield
-    finally:
-        process.stdin.write("\n")
-        process.stdin.flush()
-        process.wait(timeout=30)
 
 
 def snapshot(app) -> tuple[int, ...]:

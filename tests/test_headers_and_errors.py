@@ -1,0 +1,86 @@
+"""Security headers on every response, and error pages in the site's design (JSON for JSON)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.staff_helpers import enter_as, make_staff
+
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/blog/acupressure-points-for-back-pain",
+        "/healthz",
+        "/nowhere",
+        "/static/css/site.css",
+        "/staff/login",
+        "/staff/",
+    ],
+)
+def test_every_response_carries_the_security_headers(client, path):
+    response = client.get(path)
+    policy = response.headers["Content-Security-Policy"]
+    for directive in (
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ):
+        assert directive in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    for name, value in HEADERS.items():
+        assert response.headers[name] == value
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_only_over_https(client):
+    response = client.get("/", base_url="https://clinic.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.fixture
+def errors(app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/boom")
+    def boom():  # a bug somewhere: the visitor sees our page, not a traceback
+        raise RuntimeError("secret internals")
+
+    agent = make_staff(app, "agent", "bengaluru", name="Bala Agent")
+    return enter_as(app.test_client(), app, agent)
+
+
+CASES = [
+    ("post", "/staff/leads/bulk", {}, 400, "Bad request"),
+    ("get", "/staff/users", None, 403, "Not allowed"),
+    ("get", "/no/such/page", None, 404, "Page not found"),
+    ("get", "/leads", None, 405, "Not allowed"),
+    ("post", "/staff/leads/bulk", {"x": "y" * 100_000}, 413, "Too large"),
+    ("get", "/boom", None, 500, "Something went wrong"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "data", "status", "title"), CASES)
+def test_error_pages_are_in_the_site_design(errors, method, path, data, status, title):
+    response = getattr(errors, method)(path, data=data)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert f"<h1>{title}</h1>" in html and 'href="/static/css/site.css"' in html
+    assert "secret internals" not in html and "Traceback" not in html
+
+
+@pytest.mark.parametrize(("method", "path", "data", "status", "title"), CASES)
+def test_json_callers_get_json_errors(errors, method, path, data, status, title):
+    response = getattr(errors, method)(path, data=data, headers={"Accept": "application/json"})
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["ok"] is False and body["message"]
+    assert "secret internals" not in response.get_data(as_text=True)
