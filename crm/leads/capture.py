@@ -137,22 +137,9 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     lead = _matching_lead(session, branch, submission, now)
     repeat = lead is not None
     if lead is None:
-        lead = Lead(
-            branch_id=branch.id,
-            name=submission.name,
-            phone=submission.phone,
-            email=submission.email,
-            interest=submission.interest,
-            source=lead_source(submission),
-            status=LeadStatus.NEW,
-            enquiry_count=0,
-            created_at=now,
-            updated_at=now,
-            last_enquiry_at=now,
+        lead = _new_lead(
+            session, branch, submission, LeadStatus.NEW, {"source_page": submission.source_page}
         )
-        session.add(lead)
-        session.flush()
-        _event(session, lead, EventKind.CREATED, now, {"source_page": submission.source_page})
     else:
         _refresh_lead(session, lead, submission, now)
 
@@ -165,6 +152,33 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     return CaptureResult(
         Outcome.MERGED if repeat else Outcome.CREATED, lead_id=lead.id, enquiry_id=enquiry.id
     )
+
+
+def _new_lead(
+    session: Session,
+    branch: Branch,
+    submission: Submission,
+    status: LeadStatus,
+    created_detail: dict[str, object],
+) -> Lead:
+    now = submission.received_at
+    lead = Lead(
+        branch_id=branch.id,
+        name=submission.name,
+        phone=submission.phone,
+        email=submission.email,
+        interest=submission.interest,
+        source=lead_source(submission),
+        status=status,
+        enquiry_count=0,
+        created_at=now,
+        updated_at=now,
+        last_enquiry_at=now,
+    )
+    session.add(lead)
+    session.flush()
+    _event(session, lead, EventKind.CREATED, now, created_detail)
+    return lead
 
 
 def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None = None) -> Enquiry:
@@ -212,22 +226,7 @@ def _capture_filtered(
     """Keep a distrusted submission as spam, apart from real leads: stored, never alerted."""
     now = submission.received_at
     if lead is None:
-        lead = Lead(
-            branch_id=branch.id,
-            name=submission.name,
-            phone=submission.phone,
-            email=submission.email,
-            interest=submission.interest,
-            source=lead_source(submission),
-            status=LeadStatus.SPAM,
-            enquiry_count=0,
-            created_at=now,
-            updated_at=now,
-            last_enquiry_at=now,
-        )
-        session.add(lead)
-        session.flush()
-        _event(session, lead, EventKind.CREATED, now, {"filtered": reason})
+        lead = _new_lead(session, branch, submission, LeadStatus.SPAM, {"filtered": reason})
     lead.last_enquiry_at = now
     enquiry = _new_enquiry(lead, submission, filtered_reason=reason)
     session.add(enquiry)
