@@ -1,4 +1,4 @@
-"""What staff do to a lead: status, assignment, notes, calls and follow-ups.
+"""What staff do to a lead: status, assignment, notes, calls, spam release, bulk changes.
 
 Every operation takes the acting staff member and explicit arguments, reads the lead through
 the branch scope (so an out-of-scope id is simply not found), records a LeadEvent for each
@@ -10,23 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.database import utcnow, write_transaction
 from crm.leads.capture import queue_lead_emails
-from crm.leads.contact import clean_text, unsafe_characters
+from crm.leads.followups import close_open_follow_ups, complete_follow_up, schedule_follow_up
+from crm.leads.operations import (
+    NOTE_MAX,
+    StaleLead,
+    WorkflowError,
+    check_assignee,
+    clean_note,
+    lead_for_update,
+    leads_for_update,
+    record_event,
+)
 from crm.leads.pipeline import TransitionRefused, check_transition
-from crm.leads.queries import LeadNotFound, get_visible_lead, visible_leads
+from crm.leads.queries import get_visible_lead
 from crm.mail.worker import requeue_failed
 from crm.models import (
     Enquiry,
     EventKind,
-    FollowUp,
     Lead,
     LeadEvent,
     LeadStatus,
@@ -34,19 +43,6 @@ from crm.models import (
     Role,
     StaffUser,
 )
-
-NOTE_MAX = 2000
-FOLLOW_UP_NOTE_MAX = 500
-# A follow-up "now" typed a minute ago is still fine; one in the past is a typo.
-FOLLOW_UP_GRACE = timedelta(minutes=5)
-
-
-class WorkflowError(ValueError):
-    """The change cannot be made; the message is written for the person who asked."""
-
-
-class StaleLead(WorkflowError):
-    """Someone else saved the lead after this person loaded it."""
 
 
 class CallOutcome(StrEnum):
@@ -67,6 +63,26 @@ class BulkResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (reference, reason)
 
 
+# The views reach every staff operation through this module.
+__all__ = [
+    "NOTE_MAX",
+    "BulkResult",
+    "CallOutcome",
+    "StaleLead",
+    "WorkflowError",
+    "add_note",
+    "assign_lead",
+    "bulk_assign",
+    "bulk_change_status",
+    "change_status",
+    "complete_follow_up",
+    "log_call",
+    "release_from_spam",
+    "retry_email",
+    "schedule_follow_up",
+]
+
+
 # --- Single-lead operations ----------------------------------------------------------------------
 
 
@@ -79,9 +95,9 @@ def change_status(
     lost_reason: str | None = None,
     note: str | None = None,
 ) -> Lead:
-    note = _text(note)
+    note = clean_note(note)
     with write_transaction() as session:
-        lead = _lead_for_update(session, actor, lead_id, expected_version)
+        lead = lead_for_update(session, actor, lead_id, expected_version)
         _apply_status(session, actor, lead, status, lost_reason, note, utcnow())
     return lead
 
@@ -90,19 +106,19 @@ def assign_lead(
     actor: StaffUser, lead_id: int, assignee_id: int | None, *, expected_version: int | None
 ) -> Lead:
     with write_transaction() as session:
-        lead = _lead_for_update(session, actor, lead_id, expected_version)
-        assignee = _check_assignee(session, actor, lead, assignee_id)
+        lead = lead_for_update(session, actor, lead_id, expected_version)
+        assignee = check_assignee(session, actor, lead, assignee_id)
         _apply_assignment(session, actor, lead, assignee, utcnow())
     return lead
 
 
 def add_note(actor: StaffUser, lead_id: int, text: str) -> LeadEvent:
-    text = _text(text, required="Please write the note.")
+    text = clean_note(text, required="Please write the note.")
     with write_transaction() as session:
-        lead = _lead_for_update(session, actor, lead_id, None)
+        lead = lead_for_update(session, actor, lead_id, None)
         now = utcnow()
         lead.updated_at = now
-        return _record(session, actor, lead, EventKind.NOTE, now, {"text": text})
+        return record_event(session, actor, lead, EventKind.NOTE, now, {"text": text})
 
 
 def log_call(actor: StaffUser, lead_id: int, outcome: str, note: str | None = None) -> LeadEvent:
@@ -111,11 +127,11 @@ def log_call(actor: StaffUser, lead_id: int, outcome: str, note: str | None = No
         outcome = CallOutcome(outcome)
     except ValueError as error:
         raise WorkflowError("Please choose how the call went.") from error
-    note = _text(note)
+    note = clean_note(note)
     with write_transaction() as session:
-        lead = _lead_for_update(session, actor, lead_id, None)
+        lead = lead_for_update(session, actor, lead_id, None)
         now = utcnow()
-        event = _record(
+        event = record_event(
             session, actor, lead, EventKind.CALL, now, {"outcome": outcome, "note": note}
         )
         if outcome == CallOutcome.ANSWERED and lead.status == LeadStatus.NEW:
@@ -124,84 +140,16 @@ def log_call(actor: StaffUser, lead_id: int, outcome: str, note: str | None = No
     return event
 
 
-def schedule_follow_up(
-    actor: StaffUser,
-    lead_id: int,
-    due_at: datetime,
-    *,
-    assignee_id: int | None = None,
-    note: str | None = None,
-) -> FollowUp:
-    now = utcnow()
-    if due_at < now - FOLLOW_UP_GRACE:
-        raise WorkflowError("Please choose a time in the future for the follow-up.")
-    note = _text(note, limit=FOLLOW_UP_NOTE_MAX)
-    with write_transaction() as session:
-        lead = _lead_for_update(session, actor, lead_id, None)
-        if not lead.is_open:
-            raise WorkflowError("Follow-ups are for open leads; reopen the lead first.")
-        if assignee_id is None:
-            assignee_id = lead.assignee_id or (actor.id if actor.branch_id else None)
-        else:
-            _check_assignee(session, actor, lead, assignee_id)
-        follow_up = FollowUp(
-            lead_id=lead.id,
-            assignee_id=assignee_id,
-            due_at=due_at,
-            note=note,
-            created_by_id=actor.id,
-            created_at=now,
-        )
-        session.add(follow_up)
-        session.flush()
-        _refresh_next_follow_up(session, lead)
-        lead.updated_at = now
-        _record(
-            session,
-            actor,
-            lead,
-            EventKind.FOLLOW_UP,
-            now,
-            {
-                "action": "scheduled",
-                "follow_up_id": follow_up.id,
-                "due_at": due_at.isoformat(),
-                "note": note,
-            },
-        )
-    return follow_up
-
-
-def complete_follow_up(
-    actor: StaffUser, lead_id: int, follow_up_id: int, outcome_note: str | None = None
-) -> FollowUp:
-    outcome_note = _text(outcome_note)
-    with write_transaction() as session:
-        lead = _lead_for_update(session, actor, lead_id, None)
-        follow_up = session.scalar(
-            select(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.lead_id == lead.id)
-        )
-        if follow_up is None:
-            raise LeadNotFound(follow_up_id)
-        if follow_up.done_at is not None:
-            raise WorkflowError("That follow-up was already completed.")
-        now = utcnow()
-        _close_follow_up(session, actor, lead, follow_up, outcome_note, now)
-        _refresh_next_follow_up(session, lead)
-        lead.updated_at = now
-    return follow_up
-
-
 def release_from_spam(actor: StaffUser, lead_id: int, *, expected_version: int | None) -> Lead:
     """Not spam after all: back in front of staff (new, or contacted if answered before), with
     the branch alert and the visitor's acknowledgement for the latest enquiry sent now."""
     with write_transaction() as session:
-        lead = _lead_for_update(session, actor, lead_id, expected_version)
+        lead = lead_for_update(session, actor, lead_id, expected_version)
         if lead.status != LeadStatus.SPAM:
             raise WorkflowError("Only a lead marked as spam can be released.")
         now = utcnow()
         target = LeadStatus.CONTACTED if lead.first_response_at else LeadStatus.NEW
-        _record(
+        record_event(
             session,
             actor,
             lead,
@@ -238,10 +186,10 @@ def bulk_assign(actor: StaffUser, lead_ids: Iterable[int], assignee_id: int | No
         raise WorkflowError("Only a manager can assign leads in bulk.")
     result = BulkResult()
     with write_transaction() as session:
-        leads = _leads_for_update(session, actor, lead_ids)
+        leads = leads_for_update(session, actor, lead_ids)
         now = utcnow()
         for lead in leads:
-            assignee = _check_assignee(session, actor, lead, assignee_id)
+            assignee = check_assignee(session, actor, lead, assignee_id)
             if lead.assignee_id == assignee_id:
                 result.skipped.append((lead.reference, "already assigned so"))
                 continue
@@ -255,7 +203,7 @@ def bulk_change_status(
 ) -> BulkResult:
     result = BulkResult()
     with write_transaction() as session:
-        leads = _leads_for_update(session, actor, lead_ids)
+        leads = leads_for_update(session, actor, lead_ids)
         now = utcnow()
         for lead in leads:
             try:
@@ -269,38 +217,6 @@ def bulk_change_status(
 
 
 # --- Shared steps --------------------------------------------------------------------------------
-
-
-def _lead_for_update(
-    session: Session, actor: StaffUser, lead_id: int, expected_version: int | None
-) -> Lead:
-    lead = session.scalar(visible_leads(actor).where(Lead.id == lead_id).with_for_update())
-    if lead is None:
-        raise LeadNotFound(lead_id)
-    if lead.erased_at is not None:
-        raise WorkflowError("This lead's personal data was erased; it can no longer be changed.")
-    if expected_version is not None and lead.version != expected_version:
-        raise StaleLead(
-            "Someone else saved this lead while you had it open, so your change was not made. "
-            "The page now shows the latest version; please check it and try again."
-        )
-    return lead
-
-
-def _leads_for_update(session: Session, actor: StaffUser, lead_ids: Iterable[int]) -> list[Lead]:
-    """All the requested leads, or not found: one out-of-scope id refuses the whole request."""
-    wanted = sorted(set(lead_ids))
-    if not wanted:
-        raise WorkflowError("Please select at least one lead.")
-    leads = session.scalars(
-        visible_leads(actor).where(Lead.id.in_(wanted)).order_by(Lead.id).with_for_update()
-    ).all()
-    if len(leads) != len(wanted):
-        raise LeadNotFound(set(wanted) - {lead.id for lead in leads})
-    erased = [lead.reference for lead in leads if lead.erased_at is not None]
-    if erased:
-        raise WorkflowError(f"These leads were erased and cannot change: {', '.join(erased)}.")
-    return list(leads)
 
 
 def _apply_status(
@@ -333,37 +249,11 @@ def _apply_status(
         detail["reason"] = lead.lost_reason
     if note:
         detail["note"] = note
-    _record(session, actor, lead, EventKind.STATUS, now, detail)
+    record_event(session, actor, lead, EventKind.STATUS, now, detail)
     if not lead.is_open:
-        for follow_up in _open_follow_ups(session, lead):
-            _close_follow_up(
-                session,
-                actor,
-                lead,
-                follow_up,
-                f"Closed: lead marked {lead.status.label.lower()}",
-                now,
-            )
-        lead.next_follow_up_at = None
-
-
-def _check_assignee(
-    session: Session, actor: StaffUser, lead: Lead, assignee_id: int | None
-) -> StaffUser | None:
-    if actor.role == Role.AGENT and assignee_id not in (actor.id, None):
-        raise WorkflowError("Only a manager can assign leads to someone else.")
-    if (
-        actor.role == Role.AGENT
-        and assignee_id is None
-        and lead.assignee_id not in (actor.id, None)
-    ):
-        raise WorkflowError("Only a manager can take a lead away from a colleague.")
-    if assignee_id is None:
-        return None
-    assignee = session.get(StaffUser, assignee_id)
-    if assignee is None or not assignee.active or assignee.branch_id != lead.branch_id:
-        raise WorkflowError("Leads can only be assigned to active staff of the lead's branch.")
-    return assignee
+        close_open_follow_ups(
+            session, actor, lead, f"Closed: lead marked {lead.status.label.lower()}", now
+        )
 
 
 def _apply_assignment(
@@ -375,7 +265,7 @@ def _apply_assignment(
     lead.assignee_id = assignee.id if assignee else None
     lead.updated_at = now
     lead.version += 1
-    _record(
+    record_event(
         session,
         actor,
         lead,
@@ -383,67 +273,3 @@ def _apply_assignment(
         now,
         {"from": previous, "to": lead.assignee_id, "to_name": assignee.name if assignee else None},
     )
-
-
-def _open_follow_ups(session: Session, lead: Lead) -> list[FollowUp]:
-    return list(
-        session.scalars(
-            select(FollowUp).where(FollowUp.lead_id == lead.id, FollowUp.done_at.is_(None))
-        )
-    )
-
-
-def _close_follow_up(
-    session: Session,
-    actor: StaffUser,
-    lead: Lead,
-    follow_up: FollowUp,
-    outcome_note: str | None,
-    now: datetime,
-) -> None:
-    follow_up.done_at = now
-    follow_up.outcome_note = outcome_note
-    _record(
-        session,
-        actor,
-        lead,
-        EventKind.FOLLOW_UP,
-        now,
-        {"action": "completed", "follow_up_id": follow_up.id, "outcome": outcome_note},
-    )
-
-
-def _refresh_next_follow_up(session: Session, lead: Lead) -> None:
-    session.flush()
-    lead.next_follow_up_at = session.scalar(
-        select(func.min(FollowUp.due_at)).where(
-            FollowUp.lead_id == lead.id, FollowUp.done_at.is_(None)
-        )
-    )
-
-
-def _record(
-    session: Session,
-    actor: StaffUser,
-    lead: Lead,
-    kind: EventKind,
-    now: datetime,
-    detail: dict[str, Any],
-) -> LeadEvent:
-    event = LeadEvent(lead_id=lead.id, actor_id=actor.id, kind=kind, detail=detail, created_at=now)
-    session.add(event)
-    return event
-
-
-def _text(text: str | None, *, required: str | None = None, limit: int = NOTE_MAX) -> str | None:
-    """What a person typed, cleaned; refused (never cut short) when it cannot be kept as is."""
-    text = clean_text(text, multiline=True)
-    if not text:
-        if required:
-            raise WorkflowError(required)
-        return None
-    if unsafe_characters(text, multiline=True):
-        raise WorkflowError("Please remove invisible or control characters from the text.")
-    if len(text) > limit:
-        raise WorkflowError(f"Please keep it under {limit} characters.")
-    return text
