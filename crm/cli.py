@@ -24,9 +24,10 @@ def register_commands(app: Flask) -> None:
     """Our commands live on ``app.cli``, so ``crm``, ``flask`` and test runners all see them."""
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
-    from crm.leads.cli import leads_group
+    from crm.leads.cli import leads_group, retention_group
 
     app.cli.add_command(leads_group)
+    app.cli.add_command(retention_group)
 
 
 @click.command("seed")

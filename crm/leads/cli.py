@@ -1,4 +1,4 @@
-"""``crm leads erase``: the privacy operations on the command line."""
+"""``crm leads erase`` and ``crm retention purge``: the privacy operations on the command line."""
 
 from __future__ import annotations
 
@@ -61,6 +61,22 @@ def erase_command(
         )
         raise SystemExit(NO_MATCH_EXIT)
     for line in report.lines():
+        click.echo(line)
+
+
+@click.group("retention", cls=AppGroup)
+def retention_group() -> None:
+    """Keeping personal data no longer than needed."""
+
+
+@retention_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
+@with_appcontext
+def purge_command(dry_run: bool) -> None:
+    """Anonymise lost and spam leads untouched for RETENTION_DAYS; empty old sent emails."""
+    from crm.leads.retention import purge_expired
+
+    for line in purge_expired(dry_run=dry_run).lines():
         click.echo(line)
 
 
