@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.database import configure_engine
     from crm.extensions import csrf, db, limiter, login_manager, mail, migrate
     from crm.intake import bp as intake_bp
+    from crm.logs import configure_logging
     from crm.site import bp as site_bp
     from crm.templating import register_template_helpers
 
@@ -32,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    configure_logging(app)
 
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:
