@@ -260,13 +260,15 @@ def test_gunicorn_access_lines_keep_no_query_string(database_url, tmp_path: Path
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _attempt in range(200):
+        # Wait for the worker to boot (slow on a busy machine), or for gunicorn to give up.
+        deadline = time.monotonic() + 120
+        while True:
             try:
                 status_of(f"{base}/healthz", timeout=2)
                 break
             except (urllib.error.URLError, ConnectionError):
-                if server.poll() is not None:
-                    pytest.fail(out.read_text())
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not start:\n{out.read_text()}")
                 time.sleep(0.05)
         assert status_of(f"{base}/healthz?q=ishaan.logs%40example.com&p=%2B919845012345") == 200
         assert status_of(f"{base}/nowhere?q=98450%2012345&name=Ishaan%20Verghese") == 404
