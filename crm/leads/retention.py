@@ -43,7 +43,8 @@ class RetentionReport:
             more = f" and {len(self.leads) - limit} more" if len(self.leads) > limit else ""
             verb = "Would anonymise" if would else "Anonymised"
             lines = [
-                f"{verb} {len(self.leads)} lost or spam leads untouched since {cutoff}: "
+                f"{verb} {len(self.leads)} lost or spam "
+                f"{'lead' if len(self.leads) == 1 else 'leads'} untouched since {cutoff}: "
                 f"{shown}{more}.",
                 "  rows "
                 + ("that would change: " if would else "changed: ")
@@ -54,7 +55,9 @@ class RetentionReport:
         emails_cutoff = self.emails_cutoff.strftime("%Y-%m-%d %H:%M UTC")
         verb = "Would delete" if would else "Deleted"
         lines.append(
-            f"{verb} the bodies of {self.email_bodies} emails sent before {emails_cutoff}."
+            f"{verb} the {'body' if self.email_bodies == 1 else 'bodies'} of "
+            f"{self.email_bodies} {'email' if self.email_bodies == 1 else 'emails'} "
+            f"sent before {emails_cutoff}."
         )
         return lines
 
