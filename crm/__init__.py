@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.extensions import csrf, db, limiter, login_manager, mail, migrate
     from crm.http import ClinicRequest
     from crm.intake import bp as intake_bp
+    from crm.logs import configure_logging
     from crm.site import bp as site_bp
     from crm.staff import bp as staff_bp
     from crm.templating import register_template_helpers
@@ -35,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     load_config(app, config)
     app.request_class = ClinicRequest
+    configure_logging(app)
 
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:

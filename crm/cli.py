@@ -22,12 +22,15 @@ def cli() -> None:
 
 def register_commands(app: Flask) -> None:
     """Our commands live on ``app.cli``, so ``crm``, ``flask`` and test runners all see them."""
+    from crm.leads.cli import leads_group, retention_group
     from crm.mail.cli import followups_group, outbox_group
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
     app.cli.add_command(outbox_group)
     app.cli.add_command(followups_group)
+    app.cli.add_command(leads_group)
+    app.cli.add_command(retention_group)
 
 
 @click.command("seed")

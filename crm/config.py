@@ -120,6 +120,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     elif not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
 
+    # Every enquiry records the consent version it was given under; one without words is no record.
+    from crm.consent import check_consent_version
+
+    check_consent_version(app.config["CONSENT_VERSION"])
+
 
 def _development_secret(instance: Path) -> str:
     """Generate a secret once per instance folder so sessions survive restarts in development."""

@@ -10,6 +10,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from crm.consent import current_consent
 from crm.intake.spam import link_count
 from crm.leads.catalogue import INTERESTS
 from crm.leads.contact import (
@@ -138,7 +139,9 @@ class ReachOutForm(FlaskForm):
         render_kw={"rows": 4, "maxlength": MESSAGE_MAX},
     )
     consent = BooleanField(
-        "I agree that the clinic may store these details and contact me about my enquiry.",
+        # The words are the current version's from the consent registry (set in __init__), so
+        # the label always matches the CONSENT_VERSION stored with the enquiry.
+        "I agree.",
         validators=[DataRequired("Please tick the box so we may contact you.")],
     )
     submission_token = HiddenField(
@@ -167,6 +170,7 @@ class ReachOutForm(FlaskForm):
             SelectChoice(slug, city) for slug, city in branches
         ]
         self.offered = {"branch": {slug for slug, _ in branches}, "interest": set(INTERESTS)}
+        self.consent.label.text = current_consent().label
 
     def field_errors(self) -> dict[str, list[str]]:
         """Errors keyed by the public field names, without the CSRF token's."""

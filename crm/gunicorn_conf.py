@@ -1,0 +1,16 @@
+"""gunicorn settings: ``gunicorn -c python:crm.gunicorn_conf --workers 4 --bind ... wsgi:app``.
+
+Access lines carry the path without its query string (staff searches put phone numbers and
+addresses there) and no referrer; every log record, gunicorn's own included, goes through
+``crm.logs`` redaction, installed here so the master process has it before any worker starts.
+"""
+
+from crm.logs import install_redaction
+
+install_redaction()
+
+accesslog = "-"
+errorlog = "-"
+# %(h)s is written as a keyed hash by the redaction; %(U)s is the path alone (%(r)s and %(q)s
+# would include the query string).
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'

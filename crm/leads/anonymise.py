@@ -1,0 +1,389 @@
+"""Anonymising leads: what erasure on request and the retention purge both do to a lead.
+
+A lead keeps its row and everything the figures count (branch, status, lost reason, dates,
+source page, campaign tags, enquiry count, interest); everything that says who the person is
+or what they wrote goes, from every table that held it. Planning is separate from applying,
+so a dry run reports exactly what the real run would change.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import phonenumbers
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from crm.models import (
+    Enquiry,
+    EventKind,
+    FollowUp,
+    Lead,
+    LeadEvent,
+    OutboxEmail,
+    OutboxStatus,
+)
+
+ERASED = "[erased]"
+CANCELLED = "Cancelled: the person's details were erased before it was sent."
+
+# Event details keep only what cannot be somebody's words: numbers, flags, our own codes
+# ("contacted", "unreachable") and paths. Free text (notes, call notes, names) goes.
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?")
+_CODE_KEYS = frozenset(
+    {"from", "to", "kind", "outcome", "reason", "status", "lost_reason", "via", "format", "field"}
+)
+# Who erased: staff, not the person whose details are gone.
+_STAFF_TEXT_KEYS = frozenset({"operator"})
+_PATH_KEYS = frozenset({"source_page"})
+
+
+@dataclass
+class Plan:
+    """Every row a run would change, with the state it would leave behind."""
+
+    leads: list[Lead] = field(default_factory=list)
+    first_erasures: list[Lead] = field(default_factory=list)  # not erased before: tombstone
+    enquiries: list[Enquiry] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    events: list[tuple[LeadEvent, dict[str, Any]]] = field(default_factory=list)
+    # Emails to or about the person: emptied; unsent ones cancelled.
+    their_emails: list[OutboxEmail] = field(default_factory=list)
+    # Other emails (digests to staff) that mention them: the mentions replaced.
+    mentions: list[tuple[OutboxEmail, dict[str, str | None]]] = field(default_factory=list)
+
+    @property
+    def cancelled_emails(self) -> int:
+        return sum(1 for email in self.their_emails if email.status != OutboxStatus.SENT)
+
+    def counts(self) -> Counter[str]:
+        return Counter(
+            {
+                "lead": len(self.leads),
+                "enquiry": len(self.enquiries),
+                "follow_up": len(self.follow_ups),
+                "lead_event": len(self.events),
+                "outbox_email": len(self.their_emails) + len(self.mentions),
+            }
+        )
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.leads
+            or self.enquiries
+            or self.follow_ups
+            or self.events
+            or self.their_emails
+            or self.mentions
+        )
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """How the people behind a set of leads can be recognised in text."""
+
+    phones: frozenset[str] = frozenset()  # E.164
+    emails: frozenset[str] = frozenset()  # lower case
+    names: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.phones or self.emails)
+
+
+def plan_anonymisation(
+    session: Session,
+    leads: Sequence[Lead],
+    *,
+    also: Identifiers = Identifiers(),
+    spare: Identifiers = Identifiers(),
+) -> Plan:
+    """What anonymising ``leads`` changes; ``also`` adds identifiers that may hold no lead.
+
+    ``spare`` lists identifiers someone still uses on a lead that stays, so a retention purge
+    of one old lead does not redact the same person's open enquiry elsewhere from staff emails.
+    """
+    plan = Plan()
+    lead_ids = [lead.id for lead in leads]
+    identifiers = _identifiers_of(session, leads, also)
+
+    for lead in leads:
+        if lead.erased_at is None:
+            plan.first_erasures.append(lead)
+        if lead.erased_at is None or lead.name or lead.phone or lead.email:
+            plan.leads.append(lead)
+    if lead_ids:
+        plan.enquiries = [
+            enquiry
+            for enquiry in session.scalars(
+                select(Enquiry).where(Enquiry.lead_id.in_(lead_ids)).order_by(Enquiry.id)
+            )
+            if _enquiry_holds_anything(enquiry)
+        ]
+        plan.follow_ups = list(
+            session.scalars(
+                select(FollowUp)
+                .where(
+                    FollowUp.lead_id.in_(lead_ids),
+                    or_(FollowUp.note.is_not(None), FollowUp.outcome_note.is_not(None)),
+                )
+                .order_by(FollowUp.id)
+            )
+        )
+        for event in session.scalars(
+            select(LeadEvent).where(LeadEvent.lead_id.in_(lead_ids)).order_by(LeadEvent.id)
+        ):
+            scrubbed = scrub_detail(event.detail or {})
+            if scrubbed != (event.detail or {}):
+                plan.events.append((event, scrubbed))
+
+    plan.their_emails, plan.mentions = _plan_outbox(session, lead_ids, identifiers, spare=spare)
+    return plan
+
+
+def apply_anonymisation(
+    session: Session,
+    plan: Plan,
+    *,
+    now: datetime,
+    actor_id: int | None,
+    detail: dict[str, Any],
+) -> None:
+    """Carry out ``plan``; the caller's transaction commits it."""
+    for lead in plan.leads:
+        lead.name = ""
+        lead.phone = ""
+        lead.email = None
+        if lead.erased_at is None:
+            lead.erased_at = now
+        # Any form a member of staff still has open on this lead is now stale.
+        lead.version += 1
+    for enquiry in plan.enquiries:
+        enquiry.name = ""
+        enquiry.email = None
+        enquiry.message = None
+        enquiry.referrer = None
+        enquiry.user_agent = None
+        enquiry.client_address_hash = None
+        enquiry.source_page = page_path(enquiry.source_page)
+    for follow_up in plan.follow_ups:
+        follow_up.note = None
+        follow_up.outcome_note = None
+    for event, scrubbed in plan.events:
+        event.detail = scrubbed
+    for email in plan.their_emails:
+        _empty_email(email)
+    for email, fields in plan.mentions:
+        for name, value in fields.items():
+            setattr(email, name, value)
+    for lead in plan.first_erasures:
+        session.add(
+            LeadEvent(
+                lead_id=lead.id,
+                actor_id=actor_id,
+                kind=EventKind.ERASED,
+                detail=dict(detail),
+                created_at=now,
+            )
+        )
+    session.flush()
+
+
+def scrub_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    """An event's detail without anything a person (or staff about them) could have typed."""
+    kept: dict[str, Any] = {}
+    for key, value in detail.items():
+        if value is None or isinstance(value, bool | int | float):
+            kept[key] = value
+        elif not isinstance(value, str):
+            continue  # nested structures may hold anything
+        elif key in _STAFF_TEXT_KEYS or (key in _CODE_KEYS and _CODE.fullmatch(value)):
+            kept[key] = value
+        elif key in _PATH_KEYS:
+            kept[key] = page_path(value)
+        elif key.endswith("_at") and _TIMESTAMP.fullmatch(value):
+            kept[key] = value
+    return kept
+
+
+def page_path(value: str | None) -> str | None:
+    """A page of our site without its query string or fragment, which may carry anything."""
+    if not value or not value.startswith("/"):
+        return None
+    return urlsplit(value).path[:500] or None
+
+
+def _enquiry_holds_anything(enquiry: Enquiry) -> bool:
+    return bool(
+        enquiry.name
+        or enquiry.email
+        or enquiry.message
+        or enquiry.referrer
+        or enquiry.user_agent
+        or enquiry.client_address_hash
+        or enquiry.source_page != page_path(enquiry.source_page)
+    )
+
+
+def _identifiers_of(session: Session, leads: Sequence[Lead], also: Identifiers) -> Identifiers:
+    phones = set(also.phones)
+    emails = set(also.emails)
+    names = set(also.names)
+    for lead in leads:
+        if lead.phone:
+            phones.add(lead.phone)
+        if lead.email:
+            emails.add(lead.email.lower())
+        if lead.name:
+            names.add(lead.name)
+    lead_ids = [lead.id for lead in leads]
+    if lead_ids:
+        for name, email in session.execute(
+            select(Enquiry.name, Enquiry.email).where(Enquiry.lead_id.in_(lead_ids))
+        ):
+            if name:
+                names.add(name)
+            if email:
+                emails.add(email.lower())
+    return Identifiers(frozenset(phones), frozenset(emails), frozenset(names))
+
+
+_TEXT_FIELDS = ("to_address", "subject", "text_body", "html_body", "last_error")
+
+
+def _plan_outbox(
+    session: Session, lead_ids: Sequence[int], identifiers: Identifiers, *, spare: Identifiers
+) -> tuple[list[OutboxEmail], list[tuple[OutboxEmail, dict[str, str | None]]]]:
+    phones = identifiers.phones - spare.phones
+    emails = identifiers.emails - spare.emails
+    theirs_filter = []
+    if lead_ids:
+        theirs_filter.append(OutboxEmail.lead_id.in_(lead_ids))
+    if emails:
+        theirs_filter.append(func.lower(OutboxEmail.to_address).in_(sorted(emails)))
+    theirs: list[OutboxEmail] = []
+    if theirs_filter:
+        theirs = [
+            email
+            for email in session.scalars(
+                select(OutboxEmail).where(or_(*theirs_filter)).order_by(OutboxEmail.id)
+            )
+            if _holds_anything(email)
+        ]
+
+    if not phones and not emails:
+        return theirs, []
+    recognise = _patterns(phones, emails)
+    names = _name_patterns(identifiers.names)
+    # A cheap filter in SQL (an address, or the last four digits of a number, which every way
+    # of writing it keeps together), then the exact patterns on the few rows left.
+    needles = sorted(emails | {_last_digits(phone) for phone in phones})
+    candidates = select(OutboxEmail).where(
+        or_(
+            *(
+                func.lower(column).contains(needle, autoescape=True)
+                for column in (
+                    OutboxEmail.to_address,
+                    OutboxEmail.subject,
+                    OutboxEmail.text_body,
+                    OutboxEmail.html_body,
+                    OutboxEmail.last_error,
+                )
+                for needle in needles
+            )
+        )
+    )
+    taken = {email.id for email in theirs}
+    mentions = []
+    for email in session.scalars(candidates.order_by(OutboxEmail.id)):
+        if email.id in taken or (email.lead_id is not None and email.lead_id in lead_ids):
+            continue
+        changes: dict[str, str | None] = {}
+        for name in _TEXT_FIELDS:
+            value = getattr(email, name)
+            if not value:
+                continue
+            redacted = _redact(value, recognise)
+            if redacted != value:
+                # The name is only recognisable as theirs next to their number or address.
+                changes[name] = _redact(redacted, names)
+        if changes:
+            mentions.append((email, changes))
+    return theirs, mentions
+
+
+def _holds_anything(email: OutboxEmail) -> bool:
+    unsent = email.status != OutboxStatus.SENT
+    return bool(
+        email.to_address
+        or email.subject != ERASED
+        or email.text_body
+        or email.html_body
+        or (email.last_error and email.last_error != CANCELLED)
+        or (unsent and email.status != OutboxStatus.FAILED)
+    )
+
+
+def _empty_email(email: OutboxEmail) -> None:
+    email.to_address = ""
+    email.subject = ERASED
+    email.text_body = ""
+    email.html_body = None
+    if email.status == OutboxStatus.SENT:
+        email.last_error = None
+    else:
+        # Never sent now: the worker only claims pending rows, and there is no address left.
+        email.status = OutboxStatus.FAILED
+        email.last_error = CANCELLED
+
+
+def _last_digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)[-4:]
+
+
+_SEPARATORS = r"[\s\-.()/]*"
+
+
+def _phone_pattern(e164: str) -> str:
+    """Any common way of writing the number: +91 98450 12345, 098450-12345, 9845012345."""
+    try:
+        number = phonenumbers.parse(e164, None)
+        country = str(number.country_code)
+        national = phonenumbers.national_significant_number(number)
+    except phonenumbers.NumberParseException:
+        country, national = "", re.sub(r"\D", "", e164)
+    digits = _SEPARATORS.join(re.escape(digit) for digit in national)
+    prefix = rf"(?:(?:\+|00){_SEPARATORS}{country}{_SEPARATORS}|0{_SEPARATORS})?" if country else ""
+    return rf"(?<!\d){prefix}{digits}(?!\d)"
+
+
+def _patterns(phones: Iterable[str], emails: Iterable[str]) -> list[re.Pattern[str]]:
+    patterns = [re.compile(_phone_pattern(phone)) for phone in sorted(phones)]
+    for email in sorted(emails):
+        variants = {re.escape(email), re.escape(html.escape(email))}
+        patterns.append(re.compile("|".join(sorted(variants)), re.IGNORECASE))
+    return patterns
+
+
+def _name_patterns(names: Iterable[str]) -> list[re.Pattern[str]]:
+    patterns = []
+    for name in sorted(names, key=len, reverse=True):
+        variants = {
+            r"\s+".join(re.escape(part) for part in variant.split())
+            for variant in (name, html.escape(name))
+        }
+        patterns.append(re.compile(rf"(?<!\w)(?:{'|'.join(sorted(variants))})(?!\w)", re.I))
+    return patterns
+
+
+def _redact(text: str, patterns: Iterable[re.Pattern[str]]) -> str:
+    for pattern in patterns:
+        text = pattern.sub(ERASED, text)
+    return text

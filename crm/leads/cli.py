@@ -1,0 +1,101 @@
+"""``crm leads erase`` and ``crm retention purge``: the privacy operations on the command line."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+import click
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.leads.contact import InvalidContact, normalise_email
+from crm.models import StaffUser
+
+NO_MATCH_EXIT = 1
+
+
+@click.group("leads", cls=AppGroup)
+def leads_group() -> None:
+    """Lead records."""
+
+
+@leads_group.command("erase")
+@click.option("--phone", help='The phone number the person gave, written any way ("98450 12345").')
+@click.option("--email", help="The email address the person gave.")
+@click.option(
+    "--by",
+    "by_email",
+    metavar="ADMIN_EMAIL",
+    help="Your administrator account, recorded on the erasure (the login name always is).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
+@with_appcontext
+def erase_command(
+    phone: str | None, email: str | None, by_email: str | None, dry_run: bool
+) -> None:
+    """Erase a person's details from every branch, on their request.
+
+    Removes their name, phone number, email address, messages, staff notes about them and the
+    emails to or about them (unsent ones are cancelled); keeps anonymous lead rows so figures
+    stay right. Exits with status 1 when nothing holds that phone number or address.
+    """
+    from crm.leads.privacy import erase_person
+
+    if (phone is None) == (email is None):
+        raise click.UsageError("Give exactly one of --phone or --email.")
+    actor = _admin(by_email) if by_email else None
+    try:
+        report = erase_person(
+            phone=phone, email=email, actor=actor, operator=_operator(), dry_run=dry_run
+        )
+    except InvalidContact as error:
+        hint = "--phone" if phone else "--email"
+        raise click.BadParameter(str(error), param_hint=hint) from error
+    if not report.matched:
+        what = "phone number" if phone else "email address"
+        click.echo(
+            f"Nothing to erase: no lead, enquiry or email holds that {what} "
+            "(it was erased before, or never given to us)."
+        )
+        raise SystemExit(NO_MATCH_EXIT)
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.group("retention", cls=AppGroup)
+def retention_group() -> None:
+    """Keeping personal data no longer than needed."""
+
+
+@retention_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
+@with_appcontext
+def purge_command(dry_run: bool) -> None:
+    """Anonymise lost and spam leads untouched for RETENTION_DAYS; empty old sent emails."""
+    from crm.leads.retention import purge_expired
+
+    for line in purge_expired(dry_run=dry_run).lines():
+        click.echo(line)
+
+
+def _admin(address: str) -> StaffUser:
+    try:
+        normalised = normalise_email(address)
+    except InvalidContact as error:
+        raise click.BadParameter(str(error), param_hint="--by") from error
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == normalised))
+    if user is None or not user.is_admin or not user.active:
+        raise click.BadParameter("not an active administrator account.", param_hint="--by")
+    return user
+
+
+def _operator() -> str:
+    """Who ran the command, as the operating system knows them (through sudo too)."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    sudo = os.environ.get("SUDO_USER")
+    return f"{login} (sudo by {sudo})" if sudo and sudo != login else login
