@@ -14,7 +14,8 @@ from crm.accounts import create_staff_user
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.anonymise import CANCELLED, ERASED
-from crm.leads.privacy import ErasureNotAllowed, LeadNotFound, erase_lead, erase_person
+from crm.leads.privacy import ErasureNotAllowed, erase_lead, erase_person
+from crm.leads.queries import LeadNotFound
 from crm.mail.outbox import queue_email
 from crm.models import (
     Branch,

@@ -132,7 +132,11 @@ def plan_anonymisation(
                 select(FollowUp)
                 .where(
                     FollowUp.lead_id.in_(lead_ids),
-                    or_(FollowUp.note.is_not(None), FollowUp.outcome_note.is_not(None)),
+                    or_(
+                        FollowUp.note.is_not(None),
+                        FollowUp.outcome_note.is_not(None),
+                        FollowUp.done_at.is_(None),
+                    ),
                 )
                 .order_by(FollowUp.id)
             )
@@ -163,6 +167,8 @@ def apply_anonymisation(
         lead.email = None
         if lead.erased_at is None:
             lead.erased_at = now
+        # Nobody can call them any more: no reminders, no overdue follow-ups.
+        lead.next_follow_up_at = None
         # Any form a member of staff still has open on this lead is now stale.
         lead.version += 1
     for enquiry in plan.enquiries:
@@ -176,6 +182,8 @@ def apply_anonymisation(
     for follow_up in plan.follow_ups:
         follow_up.note = None
         follow_up.outcome_note = None
+        if follow_up.done_at is None:
+            follow_up.done_at = now
     for event, scrubbed in plan.events:
         event.detail = scrubbed
     for email in plan.their_emails:

@@ -128,7 +128,7 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     if branch is None:
         raise UnknownBranch(submission.branch_slug)
 
-    _lock_person(session, branch, submission.phone)
+    lock_person(session, branch, submission.phone)
     now = submission.received_at
     known_spam = _spam_lead(session, branch, submission)
     if submission.filtered_reason or known_spam is not None:
@@ -213,6 +213,7 @@ def _spam_lead(session: Session, branch: Branch, submission: Submission) -> Lead
             _same_person(submission),
         )
         .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
+        .with_for_update()
     ).first()
 
 
@@ -249,7 +250,7 @@ def lead_source(submission: Submission) -> str:
     return tag[:100] if tag else "direct"
 
 
-def _lock_person(session: Session, branch: Branch, phone: str) -> None:
+def lock_person(session: Session, branch: Branch, phone: str) -> None:
     """PostgreSQL: serialise intake per person, so two simultaneous first enquiries make one lead.
 
     SQLite needs nothing: its immediate transaction already admits one writer at a time.
@@ -275,6 +276,9 @@ def _matching_lead(
             or_(Lead.status.in_(OPEN_STATUSES), Lead.updated_at >= now - REPEAT_WINDOW),
         )
         .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
+        # PostgreSQL: wait for a concurrent erasure of this row and see its result, so an
+        # enquiry never joins a lead whose person was just erased.
+        .with_for_update()
     ).all()
     if not candidates:
         return None

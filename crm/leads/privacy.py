@@ -22,8 +22,9 @@ from crm.extensions import db
 from crm.leads.anonymise import Identifiers, Plan, apply_anonymisation, plan_anonymisation
 
 # The intake's per-person lock: holding it, no enquiry can join a lead while it is erased.
-from crm.leads.capture import _lock_person
+from crm.leads.capture import lock_person
 from crm.leads.contact import normalise_email, normalise_phone
+from crm.leads.queries import get_visible_lead
 from crm.models import Branch, Enquiry, Lead, StaffUser
 
 TABLES = ("lead", "enquiry", "follow_up", "lead_event", "outbox_email")
@@ -31,10 +32,6 @@ TABLES = ("lead", "enquiry", "follow_up", "lead_event", "outbox_email")
 
 class ErasureNotAllowed(PermissionError):
     """Only an active administrator may erase a person's details."""
-
-
-class LeadNotFound(LookupError):
-    """No lead has that id."""
 
 
 @dataclass(frozen=True)
@@ -145,9 +142,7 @@ def erase_lead(actor: StaffUser, lead_id: int, *, dry_run: bool = False) -> Eras
     Erasing an erased lead again changes nothing (``report.changed`` is False).
     """
     _require_admin(actor)
-    lead = db.session.get(Lead, lead_id)
-    if lead is None:
-        raise LeadNotFound(lead_id)
+    lead = get_visible_lead(actor, lead_id)  # raises LeadNotFound
     emails = {address.lower() for address in _enquiry_emails(db.session, [lead.id])}
     if lead.email:
         emails.add(lead.email.lower())
@@ -222,7 +217,7 @@ def _lock_people(session: Session, phones: set[str]) -> None:
     branches = session.scalars(select(Branch).order_by(Branch.id)).all()
     for phone in sorted(phones):
         for branch in branches:
-            _lock_person(session, branch, phone)
+            lock_person(session, branch, phone)
 
 
 def _enquiry_emails(session: Session, lead_ids: Sequence[int]) -> set[str]:

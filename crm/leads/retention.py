@@ -57,7 +57,7 @@ class RetentionReport:
         lines.append(
             f"{verb} the {'body' if self.email_bodies == 1 else 'bodies'} of "
             f"{self.email_bodies} {'email' if self.email_bodies == 1 else 'emails'} "
-            f"sent before {emails_cutoff}."
+            f"sent (or given up on) before {emails_cutoff}."
         )
         return lines
 
@@ -175,8 +175,10 @@ def _still_used(session: Session, leads: list[Lead]) -> Identifiers:
 
 
 def _old_sent_body(report: RetentionReport):  # type: ignore[no-untyped-def]
+    """Bodies of emails sent, or given up on, before the cutoff: neither will be sent again
+    (a failed one is retried by hand within days, not months)."""
     return (
-        (OutboxEmail.status == OutboxStatus.SENT)
+        OutboxEmail.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED])
         & (func.coalesce(OutboxEmail.sent_at, OutboxEmail.created_at) <= report.emails_cutoff)
         & or_(OutboxEmail.text_body != "", OutboxEmail.html_body.is_not(None))
     )

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     HiddenField,
@@ -87,6 +88,14 @@ class StatusForm(VersionedForm):
 
 class ReleaseForm(VersionedForm):
     """Not spam after all."""
+
+
+class EraseForm(FlaskForm):
+    confirm = BooleanField(
+        "I understand: this person's name, phone, email and messages will be erased from every "
+        "branch, for good.",
+        validators=[DataRequired("Please tick the box to confirm the erasure.")],
+    )
 
 
 class AssignForm(VersionedForm):

@@ -15,6 +15,7 @@ from crm.branches import branch_zone
 from crm.database import utcnow
 from crm.leads import workflow
 from crm.leads.pipeline import allowed_next
+from crm.leads.privacy import erase_lead
 from crm.leads.queries import (
     LeadNotFound,
     assignable_staff,
@@ -31,6 +32,7 @@ from crm.staff.forms import (
     AssignForm,
     CallForm,
     CompleteFollowUpForm,
+    EraseForm,
     FollowUpForm,
     NoteForm,
     ReleaseForm,
@@ -68,6 +70,7 @@ def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[st
         or AssignForm(formdata=None, version=lead.version, assignee=str(lead.assignee_id or "")),
         "note": submitted.get("note") or NoteForm(formdata=None),
         "release": ReleaseForm(formdata=None, version=lead.version),
+        "erase": submitted.get("erase") or EraseForm(formdata=None),
         "call": submitted.get("call") or CallForm(formdata=None),
         "follow_up": submitted.get("follow_up")
         or FollowUpForm(
@@ -172,6 +175,22 @@ def lead_release(lead_id: int) -> ResponseReturnValue:
         ),
         "Released: the lead is back in the inbox and the branch has been alerted.",
     )
+
+
+@bp.post("/leads/<int:lead_id>/erase")
+def lead_erase(lead_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)  # first: a lead out of scope is not found, for every role
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    form = EraseForm()
+    if not form.validate():
+        return _invalid(lead_id, form, erase=form)
+    try:
+        report = erase_lead(current_user, lead_id)
+    except LeadNotFound:
+        abort(404)
+    flash(report.summary(), "success")
+    return redirect(url_for("staff.lead", lead_id=lead_id), code=303)
 
 
 @bp.post("/leads/<int:lead_id>/assign")
