@@ -1,4 +1,4 @@
-"""How long the staff inbox takes to read a page at a million leads.
+"""How long the staff inbox takes to read a page, and the dashboard its figures, at a million leads.
 
     .venv/bin/python bench/inbox_bench.py [--leads 1000000]
 
@@ -19,6 +19,7 @@ from sqlalchemy import select
 from crm import create_app
 from crm.database import utcnow
 from crm.extensions import db
+from crm.leads.dashboard import dashboard_figures
 from crm.leads.inbox import InboxFilters, inbox_page
 from crm.models import StaffUser
 
@@ -87,6 +88,9 @@ def main() -> None:
         print(f"inbox at {args.leads:,} leads (50 rows a page, median of 7 runs)")
         for label, case in cases.items():
             print(f"  {label:<42} {timed(case):8.1f} ms")
+        print("dashboard figures (median of 3 runs)")
+        for label, user in (("one branch", manager), ("admin, all branches", admin)):
+            print(f"  {label:<42} {timed(lambda u=user: dashboard_figures(u, now), 3):8.1f} ms")
 
 
 if __name__ == "__main__":

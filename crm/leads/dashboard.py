@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
-from crm.leads.queries import visible_lead_ids, visible_leads
+from crm.leads.queries import visible_leads
 from crm.leads.response_time import first_response_minutes
 from crm.models import Branch, FollowUp, Lead, LeadStatus, StaffUser
 
@@ -55,12 +55,12 @@ def dashboard_figures(user: StaffUser, now: datetime) -> Dashboard:
     )
     figures.by_status = {status.value: counts.get(status.value, 0) for status in LeadStatus}
     figures.new_waiting = figures.by_status[LeadStatus.NEW]
+    # Driven from the open follow-ups (few), not from the branch's leads (many).
     figures.overdue_follow_ups = db.session.scalar(
-        select(func.count(FollowUp.id)).where(
-            FollowUp.lead_id.in_(visible_lead_ids(user)),
-            FollowUp.done_at.is_(None),
-            FollowUp.due_at < now,
-        )
+        visible_leads(user)
+        .join(FollowUp, FollowUp.lead_id == Lead.id)
+        .with_only_columns(func.count(FollowUp.id))
+        .where(FollowUp.done_at.is_(None), FollowUp.due_at < now)
     )
     _first_response(figures, user, now)
     _conversion(figures, user, now)

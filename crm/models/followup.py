@@ -18,7 +18,11 @@ class FollowUp(db.Model):
     """A promise to get back to a lead by a given time; done once an outcome is recorded."""
 
     __tablename__ = "follow_up"
-    __table_args__ = (Index("ix_follow_up_assignee_open", "assignee_id", "done_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_follow_up_assignee_open", "assignee_id", "done_at", "due_at"),
+        # Overdue follow-ups across a branch: the open ones, by due time.
+        Index("ix_follow_up_open_due", "done_at", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id"), index=True)

@@ -75,6 +75,9 @@ class Lead(db.Model):
         # Admins' view across branches.
         Index("ix_lead_activity", "last_enquiry_at", "id"),
         Index("ix_lead_branch_follow_up", "branch_id", "next_follow_up_at"),
+        # The dashboard (leads per day, conversion, first response) and date filters.
+        Index("ix_lead_branch_created", "branch_id", "created_at"),
+        Index("ix_lead_branch_first_response", "branch_id", "first_response_at"),
         Index("ix_lead_branch_phone", "branch_id", "phone"),
         Index("ix_lead_branch_email", "branch_id", "email"),
     )
