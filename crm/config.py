@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     # Staff workflow.
     "RESPONSE_TARGET_MINUTES": 120,
     "INBOX_PAGE_SIZE": 50,
+    # Exports: rows fetched and written per batch (memory is a few batches, whatever the total),
+    # and export records per page on /staff/exports.
+    "EXPORT_BATCH_ROWS": 2000,
+    "EXPORT_RECORDS_PAGE_SIZE": 50,
     # Privacy.
     "RETENTION_DAYS": 180,
     "OUTBOX_SENT_RETENTION_DAYS": 30,
