@@ -22,8 +22,11 @@ def cli() -> None:
 
 def register_commands(app: Flask) -> None:
     """Our commands live on ``app.cli``, so ``crm``, ``flask`` and test runners all see them."""
+    from crm.leads.export_cli import export_command
+
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(export_command)
 
 
 @click.command("seed")
