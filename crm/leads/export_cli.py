@@ -11,7 +11,8 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -47,17 +48,31 @@ def command_line_identity() -> str:
 
 
 @click.command("export")
-@click.option("--branch", required=True, help=f"Branch slug, or '{ALL_BRANCHES}' for every branch.")
+@click.option(
+    "--branch",
+    required=True,
+    metavar="SLUG",
+    help=f"Branch slug, or '{ALL_BRANCHES}' for every branch.",
+)
 @click.option(
     "--status",
-    default="",
-    type=click.Choice(["", OPEN, *(status.value for status in LeadStatus)]),
-    help="Only leads in this status ('open': new, contacted or appointment booked).",
+    type=click.Choice([OPEN, *(status.value for status in LeadStatus)]),
+    help="Only leads in this status ('open': new, contacted or appointment booked). "
+    "Default: every status, spam included.",
 )
-@click.option("--since", type=DAY, help="Created on or after this day (YYYY-MM-DD, branch time).")
-@click.option("--until", type=DAY, help="Created on or before this day (YYYY-MM-DD, branch time).")
-@click.option("--assignee", default="", help=f"Staff email, or '{UNASSIGNED}' for unassigned.")
-@click.option("--source", default="", help="Lead source, e.g. google or direct.")
+@click.option(
+    "--since", type=DAY, metavar="YYYY-MM-DD", help="Created on or after this day (branch time)."
+)
+@click.option(
+    "--until", type=DAY, metavar="YYYY-MM-DD", help="Created on or before this day (branch time)."
+)
+@click.option(
+    "--assignee",
+    default="",
+    metavar="EMAIL",
+    help=f"A staff member's email, or '{UNASSIGNED}' for unassigned leads.",
+)
+@click.option("--source", default="", help="Lead source as on the dashboard, e.g. google, direct.")
 @click.option(
     "--format",
     "file_format",
@@ -72,7 +87,7 @@ def command_line_identity() -> str:
 @with_appcontext
 def export_command(
     branch: str,
-    status: str,
+    status: str | None,
     since: datetime | None,
     until: datetime | None,
     assignee: str,
@@ -87,7 +102,7 @@ def export_command(
         raise click.UsageError("XLSX is binary: pass --output FILE or redirect standard output.")
     filters = ExportFilters(
         branch=branch.strip().lower(),
-        status=status,
+        status=status or "",
         since=since.date() if since else None,
         until=until.date() if until else None,
         assignee=assignee.strip().lower(),
@@ -115,10 +130,13 @@ def export_command(
     )
 
 
-def _write(chunks: Iterator[bytes], stream: BinaryIO) -> None:
-    for chunk in chunks:
-        stream.write(chunk)
-    stream.flush()
+def _write(chunks: Generator[bytes, None, None], stream: BinaryIO) -> None:
+    # Closed explicitly when writing fails (a full disk, a closed pipe): the export record
+    # then says the export was interrupted, and how far it got.
+    with closing(chunks):
+        for chunk in chunks:
+            stream.write(chunk)
+        stream.flush()
 
 
 def _write_file(export: LeadExport, output: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,7 +41,7 @@ class LeadExport:
     def content_type(self) -> str:
         return CONTENT_TYPES[self.format]
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self) -> Generator[bytes, None, None]:
         """The file's bytes. The export record is completed after the last chunk, or marked
         interrupted (the reader went away) or failed, with the rows produced until then."""
         batches = self._batches()
