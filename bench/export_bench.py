@@ -134,6 +134,8 @@ def main() -> None:
         f" = {ours_cpu_time / theirs_cpu_time:.2f} x"
     )
     print(f"  peak memory:      {max(memory):6d} MB  (whole crm process; target: under 150 MB)")
+    print(f"  each run (s):     crm export {' '.join(f'{t:.1f}' for t in ours)}")
+    print(f"                    sqlite3    {' '.join(f'{t:.1f}' for t in theirs)}")
 
 
 if __name__ == "__main__":

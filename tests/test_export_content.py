@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl.worksheet import _writer as openpyxl_writer
 
 from crm.extensions import db
 from crm.leads.export import HEADER
+from crm.leads.export.rows import BranchClock
 from crm.leads.export.writers import xlsx_chunks
 from crm.models import ExportStatus, Lead, LeadStatus
 from tests.export_helpers import (
@@ -325,3 +327,26 @@ def test_an_xlsx_export_that_fails_midway_leaves_no_temporary_file(monkeypatch):
     assert created
     assert [path for path in created if os.path.exists(path)] == []
     assert not set(created) & set(openpyxl_writer.ALL_TEMP_FILES)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        ("Asia/Kolkata", "2026-11-01"),
+        ("Europe/London", "2026-03-29"),  # clocks go forward at 01:00 UTC
+        ("Europe/London", "2026-10-25"),  # and back
+        ("America/St_Johns", "2026-03-08"),  # a half-hour zone, changing at 05:30 UTC
+        ("Australia/Lord_Howe", "2026-04-05"),  # a half-hour daylight-saving shift
+    ],
+)
+def test_branch_clock_agrees_with_zoneinfo_minute_by_minute(zone, day):
+    """The clock memoises offsets per hour; around transitions it must still be exact."""
+    clock = BranchClock(ZoneInfo(zone))
+    start = datetime.fromisoformat(f"{day}T00:00:00+00:00") - timedelta(hours=12)
+    for minute in range(0, 48 * 60, 7):
+        moment = start + timedelta(minutes=minute, seconds=31, microseconds=250)
+        expected = moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        stored = moment.replace(tzinfo=None).isoformat(" ")  # how SQLite keeps it
+        assert clock.wall(stored) == expected, stored
+        assert clock.wall(moment) == expected  # how PostgreSQL's driver returns it
+        assert clock.text(stored) == expected.isoformat(" ", "minutes")

@@ -9,7 +9,7 @@ small dictionaries built once per export.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,6 @@ HEADER = (
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 
 Shape = Callable[[Row[Any]], list[Any]]
-Stamp = Callable[[datetime | str, ZoneInfo], Any]
 
 
 def neutralise(value: str) -> str:
@@ -118,15 +117,20 @@ def lead_rows(scope: Select[tuple[Lead]]) -> Select[Any]:
     )
 
 
-def row_shaper(branches: list[Branch], staff_names: dict[int, str], stamp: Stamp) -> Shape:
+def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: bool) -> Shape:
     """A function from one query row to the export's cells, in ``HEADER`` order.
 
-    Text a visitor or staff member typed is neutralised; times are shown in the lead's branch
-    time zone by ``stamp`` (a string for CSV, a naive local datetime for XLSX). An erased lead
-    keeps its reference, dates and pipeline fields but none of the person's details.
+    Text a visitor or staff member typed is neutralised; times are in the lead's branch time
+    zone, as text (CSV) or as naive local datetimes (XLSX). An erased lead keeps its reference,
+    dates and pipeline fields but none of the person's details.
     """
     city = {branch.id: neutralise(branch.city) for branch in branches}
-    zone = {branch.id: ZoneInfo(branch.time_zone or "Asia/Kolkata") for branch in branches}
+    clocks = {
+        branch.id: BranchClock(ZoneInfo(branch.time_zone or "Asia/Kolkata")) for branch in branches
+    }
+    stamps = {
+        branch_id: clock.text if as_text else clock.cell for branch_id, clock in clocks.items()
+    }
     assignee = {person_id: neutralise(name) for person_id, name in staff_names.items()}
     interest = {key: neutralise(label) for key, label in INTERESTS.items()}
     status = {key.value: label for key, label in STATUS_LABELS.items()}
@@ -155,12 +159,12 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], stamp: Stamp
             last_page,
             message,
         ) = row
-        local = zone[branch_id]
+        stamp = stamps[branch_id]
         if erased:
             name = phone = email = message = None
         return [
             f"L-{lead_id:06d}",
-            stamp(created, local),
+            stamp(created),
             neutralise(name) if name else "",
             readable_phone(phone) if phone else "",
             neutralise(email) if email else "",
@@ -169,8 +173,8 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], stamp: Stamp
             status.get(status_key) or neutralise(status_key),
             (lost.get(lost_key) or neutralise(lost_key)) if lost_key else "",
             assignee.get(assignee_id, "") if assignee_id else "",
-            stamp(responded, local) if responded else None,
-            stamp(follow_up, local) if follow_up else None,
+            stamp(responded) if responded else None,
+            stamp(follow_up) if follow_up else None,
             enquiries,
             neutralise(first_page) if first_page else "",
             neutralise(last_page) if last_page else "",
@@ -187,23 +191,56 @@ def _plain(column: Any) -> Any:
     """A time column as the database driver returns it, without ``UTCDateTime``'s processing.
 
     At a million rows the per-value processing (parse, then attach UTC) is a large share of
-    the export. PostgreSQL's driver already returns aware datetimes; SQLite returns the UTC
-    text it stores, which ``_local`` parses in one C call.
+    the export. PostgreSQL's driver returns aware datetimes; SQLite returns the UTC text it
+    stores, which ``BranchClock`` reads directly.
     """
     return type_coerce(column, String())
 
 
-def _local(moment: datetime | str, zone: ZoneInfo) -> datetime:
-    if moment.__class__ is str:
-        moment = datetime.fromisoformat(f"{moment}+00:00")  # type: ignore[str-bytes-safe]
-    return moment.astimezone(zone)  # type: ignore[union-attr]
+_HOUR = timedelta(hours=1)
+_MEMO_HOURS = 10_000  # rows come in creation order, so a small memo stays warm
 
 
-def text_stamp(moment: datetime | str, zone: ZoneInfo) -> str:
-    """``2026-11-23 14:05`` in the branch's time zone (isoformat is far quicker than strftime)."""
-    return _local(moment, zone).isoformat(" ", "minutes")[:16]
+class BranchClock:
+    """Stored UTC instants as a branch's wall-clock time, quickly enough for a million rows.
 
+    A ZoneInfo conversion and formatting cost microseconds per value. A zone's offset only
+    changes at its transitions, so it is looked up once per UTC hour and reused for every time
+    in that hour; an hour with a transition inside it is converted value by value.
+    """
 
-def local_stamp(moment: datetime | str, zone: ZoneInfo) -> datetime:
-    """Spreadsheets have no time zones: the branch's wall-clock time, without one."""
-    return _local(moment, zone).replace(tzinfo=None, microsecond=0)
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._offsets: dict[str, timedelta | None] = {}
+
+    def wall(self, moment: datetime | str) -> datetime:
+        """The local date and time, without a time zone (what a spreadsheet shows)."""
+        if not isinstance(moment, str):
+            return moment.astimezone(self.zone).replace(tzinfo=None)
+        utc = datetime.fromisoformat(moment)
+        hour = moment[:13]  # "2026-11-23 08"
+        try:
+            offset = self._offsets[hour]
+        except KeyError:
+            offset = self._hour_offset(hour, utc)
+        if offset is None:
+            return utc.replace(tzinfo=UTC).astimezone(self.zone).replace(tzinfo=None)
+        return utc + offset
+
+    def text(self, moment: datetime | str) -> str:
+        """``2026-11-23 14:05``."""
+        return self.wall(moment).isoformat(" ", "minutes")
+
+    def cell(self, moment: datetime | str) -> datetime:
+        """For a spreadsheet cell: whole seconds, as a person would have typed it."""
+        return self.wall(moment).replace(microsecond=0)
+
+    def _hour_offset(self, key: str, utc: datetime) -> timedelta | None:
+        start = utc.replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
+        first = start.astimezone(self.zone).utcoffset()
+        last = (start + _HOUR - timedelta(microseconds=1)).astimezone(self.zone).utcoffset()
+        offset = first if first == last else None
+        if len(self._offsets) >= _MEMO_HOURS:
+            self._offsets.clear()
+        self._offsets[key] = offset
+        return offset

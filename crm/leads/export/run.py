@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.export.filters import ExportFilters, ExportRefused, export_filename, resolve
-from crm.leads.export.rows import Shape, lead_rows, local_stamp, row_shaper, text_stamp
+from crm.leads.export.rows import Shape, lead_rows, row_shaper
 from crm.leads.export.writers import Batch, csv_chunks, xlsx_chunks
 from crm.models import ExportFormat, ExportRecord, ExportStatus, Role, StaffUser
 
@@ -89,7 +89,7 @@ def start_export(
     file_format: str,
     *,
     ran_by: str | None = None,
-    batch_rows: int = 2000,
+    batch_rows: int = 500,
     now: datetime | None = None,
 ) -> LeadExport:
     """Check and record an export; the rows are read when its ``chunks()`` are.
@@ -110,8 +110,7 @@ def start_export(
     now = now or utcnow()
     zone = ZoneInfo(scope.branch.time_zone) if scope.branch else DEFAULT_ZONE
     filename = export_filename(scope.branch, filters, now.astimezone(zone).date(), chosen.value)
-    stamp = text_stamp if chosen == ExportFormat.CSV else local_stamp
-    shape = row_shaper(scope.branches, _staff_names(), stamp)
+    shape = row_shaper(scope.branches, _staff_names(), as_text=chosen == ExportFormat.CSV)
     with write_transaction() as session:
         record = ExportRecord(
             staff_id=actor.id if actor is not None else None,
