@@ -3,6 +3,7 @@
 from crm.models.branch import WEEKDAYS, Branch
 from crm.models.enquiry import Enquiry
 from crm.models.event import EventKind, LeadEvent
+from crm.models.export import ExportFormat, ExportRecord, ExportStatus
 from crm.models.followup import FollowUp
 from crm.models.lead import OPEN_STATUSES, STATUS_LABELS, Lead, LeadStatus, LostReason
 from crm.models.outbox import OutboxEmail, OutboxStatus
@@ -16,6 +17,9 @@ __all__ = [
     "Branch",
     "Enquiry",
     "EventKind",
+    "ExportFormat",
+    "ExportRecord",
+    "ExportStatus",
     "FollowUp",
     "Lead",
     "LeadEvent",

@@ -8,6 +8,7 @@ from crm.staff import (  # noqa: E402,F401  (routes register on import)
     access,
     auth_views,
     dashboard_views,
+    export_views,
     inbox_views,
     lead_views,
     user_views,

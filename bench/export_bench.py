@@ -1,0 +1,142 @@
+"""How fast ``crm export`` writes a million leads of one branch as CSV, and in how much memory.
+
+    .venv/bin/python bench/export_bench.py [--leads 1000000] [--runs 3]
+
+Needs the SQLite command-line shell for the comparison (Debian: ``apt-get install sqlite3``).
+
+Builds (once) a SQLite database where every lead belongs to Bengaluru, then times:
+
+* ``crm export --branch bengaluru --output FILE``: the real command, in a child process, so the
+  figures include start-up, the query, shaping every row (labels, branch-time dates, formula
+  neutralisation) and writing the file. Peak memory is the child's maximum resident set size
+  (``wait4``): the whole process, interpreter and libraries included.
+* ``sqlite3 -csv -header`` running the export's own row query (compiled from
+  ``crm.leads.export.rows.lead_rows``) wrapped to produce the same columns: reference, dates
+  shifted to branch time, branch city and assignee name joined in. No labels, no neutralisation:
+  the floor of what reading these rows and writing CSV can cost.
+
+Prints rows per second, peak memory and the time ratio (targets: under 150 MB, within 4x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from dataset import build  # bench/ is on sys.path when this file is run
+
+from crm import create_app
+from crm.extensions import db
+from crm.leads.export import ExportFilters
+from crm.leads.export.filters import resolve
+from crm.leads.export.rows import lead_rows
+from crm.models import Role, StaffUser
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CRM = Path(sys.executable).with_name("crm")
+SHIFT = "'+330 minutes'"  # Asia/Kolkata, the benchmark branch's zone (no daylight saving)
+
+
+def sqlite3_query(database: Path) -> str:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "bench"})
+    with app.app_context():
+        scope = resolve(StaffUser(role=Role.ADMIN), ExportFilters(branch="bengaluru"))
+        rows = lead_rows(scope.query).compile(db.engine, compile_kwargs={"literal_binds": True})
+        db.engine.dispose()
+    local = "strftime('%Y-%m-%d %H:%M', q.{column}, " + SHIFT + ")"
+    # Built from the export's own compiled query and constants: nothing here comes from input.
+    return (
+        "SELECT printf('L-%06d', q.id) AS reference, "  # noqa: S608
+        f"{local.format(column='created_at')} AS created, q.name, q.phone, q.email, "
+        "b.city AS branch, q.interest, q.status, q.lost_reason, s.name AS assignee, "
+        f"{local.format(column='first_response_at')} AS first_response, "
+        f"{local.format(column='next_follow_up_at')} AS next_follow_up, q.enquiry_count, "
+        "q.first_source_page, q.last_source_page, q.utm_source, q.utm_medium, q.utm_campaign, "
+        f"q.latest_message FROM ({rows}) AS q JOIN branch AS b ON b.id = q.branch_id "
+        "LEFT JOIN staff_user AS s ON s.id = q.assignee_id"
+    )
+
+
+def run(command: list[str], stdout, env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Wall time and CPU time (s), peak resident memory (MB) and standard error of a child."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(command, stdout=stdout, stderr=errors, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        message = errors.read().decode()
+    if child.returncode:
+        raise SystemExit(f"{command[0]} failed: {message}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss // 1024, message.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sqlite3 = shutil.which("sqlite3")
+    if sqlite3 is None:
+        raise SystemExit("This benchmark needs the sqlite3 shell: apt-get install sqlite3")
+    RESULTS.mkdir(exist_ok=True)
+    database = build(RESULTS / f"export-{args.leads}.sqlite3", args.leads, branch_share=1.0)
+    query = sqlite3_query(database)
+    workdir = Path(tempfile.mkdtemp(prefix="export-bench-"))
+    env = {
+        **os.environ,
+        "CRM_SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "CRM_INSTANCE_PATH": str(workdir),
+        "CRM_SECRET_KEY": "bench",
+    }
+    ours_csv = workdir / "ours.csv"
+    theirs_csv = workdir / "sqlite3.csv"
+    ours, theirs, ours_cpu, theirs_cpu, memory = [], [], [], [], []
+    try:
+        for _ in range(args.runs):
+            with theirs_csv.open("wb") as out:
+                sqlite3_command = [sqlite3, "-csv", "-header", str(database), query]
+                seconds, cpu, _, _ = run(sqlite3_command, out, env)
+            theirs.append(seconds)
+            theirs_cpu.append(cpu)
+            command = [str(CRM), "export", "--branch", "bengaluru", "--output", str(ours_csv)]
+            seconds, cpu, peak, said = run(command, subprocess.DEVNULL, env)
+            ours.append(seconds)
+            ours_cpu.append(cpu)
+            memory.append(peak)
+        ours_rows = sum(1 for _ in ours_csv.open(encoding="utf-8-sig")) - 1
+        theirs_rows = sum(1 for _ in theirs_csv.open(encoding="utf-8")) - 1
+        ours_size = ours_csv.stat().st_size / 1e6
+        theirs_size = theirs_csv.stat().st_size / 1e6
+    finally:
+        shutil.rmtree(workdir)
+
+    ours_time, theirs_time = statistics.median(ours), statistics.median(theirs)
+    ours_cpu_time, theirs_cpu_time = statistics.median(ours_cpu), statistics.median(theirs_cpu)
+    print(f"export of {args.leads:,} leads of one branch to CSV (median of {args.runs} runs)")
+    print(f"  crm export:       {ours_time:6.2f} s  {ours_rows / ours_time:>10,.0f} rows/s")
+    print(f"                    {ours_rows:,} rows, {ours_size:.0f} MB  ({said})")
+    print(f"  sqlite3 -csv:     {theirs_time:6.2f} s  {theirs_rows / theirs_time:>10,.0f} rows/s")
+    print(f"                    {theirs_rows:,} rows, {theirs_size:.0f} MB")
+    print(f"  time ratio:       {ours_time / theirs_time:6.2f} x   (target: within 4x)")
+    # CPU time is steadier than wall time on a busy machine; both are reported.
+    print(
+        f"  CPU time:         {ours_cpu_time:6.2f} s vs {theirs_cpu_time:.2f} s"
+        f" = {ours_cpu_time / theirs_cpu_time:.2f} x"
+    )
+    print(f"  peak memory:      {max(memory):6d} MB  (whole crm process; target: under 150 MB)")
+    print(f"  each run (s):     crm export {' '.join(f'{t:.1f}' for t in ours)}")
+    print(f"                    sqlite3    {' '.join(f'{t:.1f}' for t in theirs)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Running an export: record it, stream it, and record how it ended."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import joinedload
+
+from crm.database import utcnow, write_transaction
+from crm.extensions import db
+from crm.leads.export.filters import ExportFilters, ExportRefused, export_filename, resolve
+from crm.leads.export.rows import Shape, lead_rows, row_shaper
+from crm.leads.export.writers import Batch, csv_chunks, xlsx_chunks
+from crm.models import ExportFormat, ExportRecord, ExportStatus, Role, StaffUser
+
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+DEFAULT_ZONE = ZoneInfo("Asia/Kolkata")
+
+
+@dataclass
+class LeadExport:
+    """An export that has been recorded and is ready to stream. ``chunks()`` runs it once."""
+
+    record_id: int
+    filename: str
+    format: ExportFormat
+    query: Select[Any]
+    shape: Shape
+    batch_rows: int
+    row_count: int = field(default=0, init=False)
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.format]
+
+    def chunks(self) -> Generator[bytes, None, None]:
+        """The file's bytes. The export record is completed after the last chunk, or marked
+        interrupted (the reader went away) or failed, with the rows produced until then."""
+        batches = self._batches()
+        writer = csv_chunks if self.format == ExportFormat.CSV else xlsx_chunks
+        try:
+            yield from writer(batches)
+        except GeneratorExit:
+            batches.close()
+            self._finish(ExportStatus.INTERRUPTED)
+            raise
+        except BaseException:
+            batches.close()
+            db.session.rollback()
+            self._finish(ExportStatus.FAILED)
+            raise
+        self._finish(ExportStatus.COMPLETED)
+
+    def _batches(self) -> Iterator[Batch]:
+        # yield_per streams: a server-side cursor on PostgreSQL, stepwise reads on SQLite.
+        # Executed on the session's connection as plain Core: rows are tuples, never entities.
+        result = db.session.connection().execute(
+            self.query, execution_options={"yield_per": self.batch_rows}
+        )
+        try:
+            shape = self.shape
+            for partition in result.partitions():
+                batch = [shape(row) for row in partition]
+                self.row_count += len(batch)
+                yield batch
+        finally:
+            result.close()
+
+    def _finish(self, status: ExportStatus) -> None:
+        with write_transaction() as session:
+            session.execute(
+                update(ExportRecord)
+                .where(ExportRecord.id == self.record_id)
+                .values(status=status.value, row_count=self.row_count, finished_at=utcnow())
+            )
+
+
+def start_export(
+    actor: StaffUser | None,
+    filters: ExportFilters,
+    file_format: str,
+    *,
+    ran_by: str | None = None,
+    batch_rows: int = 500,
+    now: datetime | None = None,
+) -> LeadExport:
+    """Check and record an export; the rows are read when its ``chunks()`` are.
+
+    ``actor`` is the staff member exporting, limited to their branch scope. ``None`` is the
+    system itself (the command line): every branch, and ``ran_by`` must say who ran it.
+    """
+    try:
+        chosen = ExportFormat(file_format)
+    except ValueError:
+        raise ExportRefused("Choose CSV or XLSX.") from None
+    if actor is None and not ran_by:
+        raise ValueError("an export by the system must say who ran it (ran_by)")
+    # The system is not a person: a transient stand-in with the administrators' scope, never
+    # added to the session, so ``visible_leads`` stays the one scoping rule for every export.
+    exporter = actor if actor is not None else StaffUser(role=Role.ADMIN, branch_id=None)
+    scope = resolve(exporter, filters)
+    now = now or utcnow()
+    zone = ZoneInfo(scope.branch.time_zone) if scope.branch else DEFAULT_ZONE
+    filename = export_filename(scope.branch, filters, now.astimezone(zone).date(), chosen.value)
+    shape = row_shaper(scope.branches, _staff_names(), as_text=chosen == ExportFormat.CSV)
+    with write_transaction() as session:
+        record = ExportRecord(
+            staff_id=actor.id if actor is not None else None,
+            ran_by=ran_by or exporter.email,
+            branch_id=scope.branch.id if scope.branch else None,
+            filters=filters.described(),
+            format=chosen.value,
+            status=ExportStatus.STARTED,
+            row_count=0,
+            started_at=now,
+        )
+        session.add(record)
+        session.flush()
+        record_id = record.id
+    return LeadExport(
+        record_id=record_id,
+        filename=filename,
+        format=chosen,
+        query=lead_rows(scope.query),
+        shape=shape,
+        batch_rows=batch_rows,
+    )
+
+
+def _staff_names() -> dict[int, str]:
+    return {
+        person_id: name
+        for person_id, name in db.session.execute(select(StaffUser.id, StaffUser.name))
+    }
+
+
+def visible_export_records(
+    user: StaffUser, *, before: int | None = None, limit: int = 50
+) -> list[ExportRecord]:
+    """Newest first. Administrators see every export; a manager sees their own branch's."""
+    query = select(ExportRecord).options(
+        joinedload(ExportRecord.branch), joinedload(ExportRecord.staff)
+    )
+    if user.role != Role.ADMIN:
+        query = query.where(ExportRecord.branch_id == user.branch_id)
+    if before is not None:
+        query = query.where(ExportRecord.id < before)
+    return list(db.session.scalars(query.order_by(ExportRecord.id.desc()).limit(limit)))

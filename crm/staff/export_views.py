@@ -1,0 +1,143 @@
+"""Exports, for managers (their branch) and administrators (any branch or all).
+
+The download is a POST carrying the CSRF token: it writes an export record before the first
+row leaves, and a write belongs behind POST. It also keeps a third-party page from making a
+signed-in browser run exports (a forged GET would not be readable cross-site, but it would
+still fill the record and load the database), and keeps filters out of URLs and history.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, ValidationError
+
+from crm.branches import branch_choices
+from crm.leads.export import (
+    ALL_BRANCHES,
+    OPEN,
+    UNASSIGNED,
+    ExportFilters,
+    ExportRefused,
+    start_export,
+    visible_export_records,
+)
+from crm.leads.queries import assignable_staff, scope_branch_ids
+from crm.models import Role
+from crm.staff import bp
+from crm.staff.access import roles_required
+from crm.staff.forms import STATUS_CHOICES, _OneOf, choices
+
+
+class ExportForm(FlaskForm):
+    branch = SelectField(
+        "Branch", validate_choice=False, validators=[_OneOf("You cannot export that branch.")]
+    )
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "Every status"),
+            SelectChoice(OPEN, "Open"),
+            *STATUS_CHOICES,
+        ],
+        validate_choice=False,
+        validators=[_OneOf("Unknown status.")],
+    )
+    since = DateField("Created from", validators=[Optional()])
+    until = DateField("Created to", validators=[Optional()])
+    assignee = SelectField(
+        "Assignee", validate_choice=False, validators=[_OneOf("Unknown assignee.")]
+    )
+    source = StringField("Source", validators=[Optional(), Length(max=100)])
+    format = SelectField(
+        "Format",
+        choices=[SelectChoice("csv", "CSV (UTF-8)"), SelectChoice("xlsx", "Excel (XLSX)")],
+        validate_choice=False,
+        validators=[_OneOf("Choose CSV or XLSX.")],
+    )
+
+    def validate_until(self, field: DateField) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def filters(self) -> ExportFilters:
+        return ExportFilters(
+            branch=self.branch.data,
+            status=self.status.data,
+            since=self.since.data,
+            until=self.until.data,
+            assignee=self.assignee.data,
+            source=(self.source.data or "").strip().lower(),
+        )
+
+
+def _form(formdata: object = None) -> ExportForm:
+    form = ExportForm(formdata=formdata) if formdata is not None else ExportForm(formdata=None)
+    if current_user.role == Role.ADMIN:
+        form.branch.choices = choices(branch_choices())
+        form.branch.choices.insert(0, SelectChoice(ALL_BRANCHES, "All branches"))
+        if formdata is None:
+            form.branch.data = ALL_BRANCHES
+    else:
+        # A manager's branch is fixed: the only choice, and the answer when none is sent.
+        own = current_user.branch
+        form.branch.choices = [SelectChoice(own.slug, own.city)]
+        if not form.branch.data:
+            form.branch.data = own.slug
+    people = []
+    for branch_id in scope_branch_ids(current_user):
+        people += [(person.email, person.name) for person in assignable_staff(branch_id)]
+    form.assignee.choices = [
+        *choices(sorted(people, key=lambda pair: pair[1]), "Anyone"),
+        SelectChoice(UNASSIGNED, "Unassigned"),
+    ]
+    return form
+
+
+def _render(form: ExportForm, status: int = 200) -> ResponseReturnValue:
+    before = request.args.get("before", "")
+    records = visible_export_records(
+        current_user,
+        before=int(before) if before.isdigit() and len(before) < 12 else None,
+        limit=current_app.config["EXPORT_RECORDS_PAGE_SIZE"],
+    )
+    full_page = len(records) == current_app.config["EXPORT_RECORDS_PAGE_SIZE"]
+    older = records[-1].id if records and full_page else None
+    return render_template(
+        "staff/exports.html",
+        form=form,
+        records=records,
+        older=older,
+    ), status
+
+
+@bp.get("/exports")
+@roles_required(Role.ADMIN, Role.MANAGER)
+def exports() -> ResponseReturnValue:
+    return _render(_form())
+
+
+@bp.post("/exports")
+@roles_required(Role.ADMIN, Role.MANAGER)
+def export_download() -> ResponseReturnValue:
+    form = _form(request.form)
+    if not form.validate():
+        return _render(form, 422)
+    try:
+        export = start_export(
+            current_user,
+            form.filters(),
+            form.format.data,
+            batch_rows=current_app.config["EXPORT_BATCH_ROWS"],
+        )
+    except ExportRefused as refusal:
+        form.form_errors.append(str(refusal))
+        return _render(form, 422)
+    response = Response(stream_with_context(export.chunks()), content_type=export.content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=export.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
