@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 from typing import Any
 
 from flask import Flask
@@ -14,47 +13,15 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
-from crm.database import utcnow
 from crm.extensions import db
-from crm.leads.capture import Submission, capture_lead
 from crm.models import ExportRecord
 from tests.helpers import form_fields
+from tests.staff_helpers import make_lead
 
-_serial = iter(range(100_000, 999_999))
 
-
-def capture(
-    app: Flask,
-    branch: str,
-    *,
-    name: str = "Test Person",
-    phone: str | None = None,
-    email: str | None = None,
-    interest: str | None = "back_pain",
-    message: str | None = "Please call me.",
-    source_page: str | None = "/",
-    utm: dict[str, str] | None = None,
-    at: datetime | None = None,
-) -> int:
+def capture(app: Flask, branch: str, **fields: Any) -> int:
     """One reach-out submission, stored by the intake exactly as the website stores it."""
-    serial = next(_serial)
-    with app.app_context():
-        result = capture_lead(
-            Submission(
-                name=name,
-                phone=phone or f"+9197{serial:08d}",
-                email=email,
-                branch_slug=branch,
-                interest=interest,
-                message=message,
-                submission_token=f"export-test-{serial}-xxxxxxxx",
-                consent_version="2026-11-01",
-                received_at=at or utcnow(),
-                source_page=source_page,
-                utm=utm or {},
-            )
-        )
-        return result.lead_id
+    return make_lead(app, branch, **fields)
 
 
 def export_form(client: FlaskClient) -> dict[str, str]:

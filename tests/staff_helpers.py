@@ -92,10 +92,13 @@ def make_lead(
     phone: str | None = None,
     email: str | None = None,
     interest: str | None = "back_pain",
+    message: str | None = "Please call me.",
+    source_page: str | None = "/",
+    utm: dict[str, str] | None = None,
     utm_source: str | None = None,
     at: datetime | None = None,
 ) -> int:
-    """A lead as the website would create it."""
+    """A lead as the website would create it: one submission stored by the real intake."""
     serial = next(_counter)
     with app.app_context():
         result = capture_lead(
@@ -105,12 +108,12 @@ def make_lead(
                 email=email,
                 branch_slug=branch,
                 interest=interest,
-                message="Please call me.",
+                message=message,
                 submission_token=f"test-token-{serial:05d}-xxxxxx",
                 consent_version="2026-11-01",
                 received_at=at or utcnow(),
-                source_page="/",
-                utm={"utm_source": utm_source} if utm_source else {},
+                source_page=source_page,
+                utm=utm or ({"utm_source": utm_source} if utm_source else {}),
             )
         )
         return result.lead_id
