@@ -159,9 +159,9 @@ def test_today_is_the_person_s_own_day(app_ctx):
     # 03:00 UTC on 10 March 2026: 08:30 on the 10th in India, 23:00 on the 9th in New York.
     now = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
     due = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)  # 10:30 in India, 01:00 tomorrow in New York
-    for user in (india, new_york):
-        follow_up(lead("Same Time"), user, due)
-        follow_up(lead("Yesterday"), user, datetime(2026, 3, 9, 4, 0, tzinfo=UTC))
+    for user, branch in ((india, "bengaluru"), (new_york, "hyderabad")):
+        follow_up(lead("Same Time", branch), user, due)
+        follow_up(lead("Yesterday", branch), user, datetime(2026, 3, 9, 4, 0, tzinfo=UTC))
 
     outcome = queue_followup_digests(now)
     assert (outcome.queued, outcome.nothing_due) == (2, 0)
@@ -196,3 +196,19 @@ def test_today_is_the_person_s_own_day(app_ctx):
         f"<followups-{new_york}-20260309",
         f"<followups-{new_york}-20260310",
     ]
+
+
+def test_someone_moved_to_another_branch_is_not_sent_the_old_branch_s_leads(app_ctx):
+    mover = staff("mover@clinic.example")
+    now = utcnow()
+    old = follow_up(lead("Old Branch Person"), mover, now - timedelta(hours=1))
+    with write_transaction() as session:
+        person = session.get(StaffUser, mover)
+        person.branch_id = session.scalar(select(Branch.id).where(Branch.slug == "hyderabad"))
+    new = follow_up(lead("New Branch Person", "hyderabad"), mover, now - timedelta(hours=1))
+    queue_followup_digests(now)
+    digest = db.session.scalar(
+        select(OutboxEmail).where(OutboxEmail.to_address == "mover@clinic.example")
+    )
+    assert linked_leads(digest.text_body) == {db.session.get(FollowUp, new).lead_id}
+    assert db.session.get(FollowUp, old).lead_id not in linked_leads(digest.html_body)

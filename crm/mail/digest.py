@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
+from crm.leads.queries import visible_leads
 from crm.mail import compose
 from crm.mail.outbox import message_id_domain, queue_email
 from crm.models import Branch, FollowUp, Lead, OutboxEmail, StaffUser
@@ -59,13 +60,16 @@ def local_day(user: StaffUser, now: datetime) -> tuple[date, datetime, datetime]
 def due_follow_ups(user: StaffUser, now: datetime) -> list[DueFollowUp]:
     """The person's open follow-ups due before the end of their today, oldest first.
 
-    Follow-ups on erased leads are left out: there is nobody left to call.
+    Read through the branch scope like every staff read: someone moved to another branch is
+    not sent the old branch's leads. Follow-ups on erased leads are left out: there is nobody
+    left to call.
     """
     _today, start, end = local_day(user, now)
     rows = db.session.execute(
-        select(FollowUp, Lead, Branch.city)
-        .join(Lead, FollowUp.lead_id == Lead.id)
+        visible_leads(user)
+        .join(FollowUp, FollowUp.lead_id == Lead.id)
         .join(Branch, Lead.branch_id == Branch.id)
+        .with_only_columns(FollowUp, Lead, Branch.city)
         .where(
             FollowUp.assignee_id == user.id,
             FollowUp.done_at.is_(None),
