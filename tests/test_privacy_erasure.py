@@ -29,6 +29,7 @@ from crm.models import (
     OutboxStatus,
     StaffUser,
 )
+from tests.export_helpers import cli_export, csv_records, xlsx_records
 from tests.helpers import submit_reach_out
 
 # The person who asks to be erased, writing to both clinics with two addresses.
@@ -428,3 +429,25 @@ def test_erase_lead_erases_the_person_behind_it_at_every_branch(app, people):
             )
             == 2
         )
+
+
+def exported_cells(runner, form: str) -> tuple[list[dict], list[str]]:
+    data = cli_export(runner, "--branch", "all", "--format", form)
+    rows = csv_records(data) if form == "csv" else xlsx_records(data)
+    return rows, [str(value) for row in rows for value in row.values() if value is not None]
+
+
+@pytest.mark.parametrize("form", ["csv", "xlsx"])
+def test_later_exports_hold_no_trace_of_an_erased_person(app, runner, people, form):
+    _rows, cells = exported_cells(runner, form)
+    assert any(trace in cell for trace in TRACES for cell in cells)  # found while there
+    assert runner.invoke(args=["leads", "erase", "--phone", "98450 12345"]).exit_code == 0
+    rows, cells = exported_cells(runner, form)
+    for trace in TRACES:
+        assert not any(trace in cell for cell in cells), trace
+    # The erased leads are still rows (the figures count them), only without the person.
+    with app.app_context():
+        erased = db.session.scalars(select(Lead).where(Lead.erased_at.is_not(None))).all()
+        assert len(erased) == 2
+        references = {lead.reference for lead in erased}
+    assert references <= {row["Reference"] for row in rows}
