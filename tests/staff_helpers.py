@@ -48,6 +48,17 @@ def make_staff(
         return user.id
 
 
+def staff_cast(app: Flask) -> dict[str, int]:
+    """An agent and a manager in each branch, and an administrator."""
+    return {
+        "hyd_agent": make_staff(app, "agent", "hyderabad", name="Hari Agent"),
+        "hyd_manager": make_staff(app, "manager", "hyderabad", name="Hema Manager"),
+        "blr_agent": make_staff(app, "agent", "bengaluru", name="Bala Agent"),
+        "blr_manager": make_staff(app, "manager", "bengaluru", name="Bina Manager"),
+        "admin": make_staff(app, "admin", None, name="Ada Admin"),
+    }
+
+
 def email_of(app: Flask, user_id: int) -> str:
     with app.app_context():
         return db.session.get(StaffUser, user_id).email

@@ -19,18 +19,12 @@ from tests.export_helpers import (
     forged_download,
     xlsx_records,
 )
-from tests.staff_helpers import csrf_token, email_of, enter_as, make_staff
+from tests.staff_helpers import csrf_token, email_of, enter_as, staff_cast
 
 
 @pytest.fixture
 def world(app):
-    people = {
-        "hyd_agent": make_staff(app, "agent", "hyderabad", name="Hari Agent"),
-        "hyd_manager": make_staff(app, "manager", "hyderabad", name="Hema Manager"),
-        "blr_agent": make_staff(app, "agent", "bengaluru", name="Bala Agent"),
-        "blr_manager": make_staff(app, "manager", "bengaluru", name="Bina Manager"),
-        "admin": make_staff(app, "admin", None, name="Ada Admin"),
-    }
+    people = staff_cast(app)
     leads = {
         "hyd": {
             capture(app, "hyderabad", name="Hyderabad One", phone="+919845022221"),

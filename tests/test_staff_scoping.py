@@ -9,19 +9,13 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import FollowUp
-from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
+from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, staff_cast
 
 
 @pytest.fixture
 def world(app):
     """Two branches, staff in each, leads in each, and a Bengaluru follow-up."""
-    people = {
-        "hyd_agent": make_staff(app, "agent", "hyderabad", name="Hari Agent"),
-        "hyd_manager": make_staff(app, "manager", "hyderabad", name="Hema Manager"),
-        "blr_agent": make_staff(app, "agent", "bengaluru", name="Bala Agent"),
-        "blr_manager": make_staff(app, "manager", "bengaluru", name="Bina Manager"),
-        "admin": make_staff(app, "admin", None, name="Ada Admin"),
-    }
+    people = staff_cast(app)
     leads = {
         "blr": make_lead(
             app,
