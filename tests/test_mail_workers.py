@@ -177,7 +177,8 @@ from crm.mail.worker import claim_due
 
 app = create_app()
 with app.app_context():
-    sys.stdin.readline()  # everyone starts together
+    print("ready", flush=True)
+    sys.stdin.readline()  # everyone starts together, once every process is ready
     while batch := claim_due(2).ids:
         print(*batch, flush=True)
 """
@@ -197,6 +198,9 @@ def test_claims_racing_in_many_processes_never_share_a_row(app, settings):
         )
         for _ in range(4)
     ]
+    # A process still importing when the others start would find nothing left to claim.
+    for claimer in claimers:
+        assert claimer.stdout.readline().strip() == "ready"
     for claimer in claimers:
         claimer.stdin.write("go\n")
         claimer.stdin.flush()
