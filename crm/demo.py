@@ -121,6 +121,7 @@ STATUS_WEIGHTS = {
     LeadStatus.LOST: 14,
     LeadStatus.SPAM: 3,
 }
+STATUSES = list(STATUS_WEIGHTS)
 PATH_TO = {
     LeadStatus.NEW: [],
     LeadStatus.CONTACTED: [LeadStatus.CONTACTED],
@@ -162,8 +163,10 @@ def seed_demo(
                     )
                 )
             )
-            for _ in range(leads_per_branch):
-                _demo_lead(session, rng, branch, staff, now)
+            for index in range(leads_per_branch):
+                # Every stage appears in each branch's demo, however few leads are asked for.
+                status = STATUSES[index] if index < len(STATUSES) else _weighted_status(rng)
+                _demo_lead(session, rng, branch, staff, now, status)
                 added += 1
     return accounts, added
 
@@ -191,10 +194,18 @@ def _demo_phone(rng: random.Random) -> str:
             return candidate
 
 
+def _weighted_status(rng: random.Random) -> LeadStatus:
+    return rng.choices(STATUSES, weights=list(STATUS_WEIGHTS.values()))[0]
+
+
 def _demo_lead(
-    session, rng: random.Random, branch: Branch, staff: list[StaffUser], now: datetime
+    session,
+    rng: random.Random,
+    branch: Branch,
+    staff: list[StaffUser],
+    now: datetime,
+    status: LeadStatus,
 ) -> None:  # type: ignore[no-untyped-def]
-    status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
     created = now - timedelta(
         days=rng.uniform(0, 45) if status != LeadStatus.NEW else rng.uniform(0, 3)
     )
