@@ -1,69 +1,120 @@
-"""The staff walk-through in a real Chromium, driven from the keyboard where a person would."""
+"""Staff in a real Chromium, working on a lead a visitor sent through the website: from the inbox
+to a booked appointment, and into a manager's export."""
 
 from __future__ import annotations
+
+import csv
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from crm.database import utcnow
 from crm.extensions import db
 from crm.models import Lead
-from tests.staff_helpers import PASSWORD, email_of, make_lead, make_staff
+from tests.e2e.conftest import PHONE_VIEWPORT
+from tests.e2e.journeys import sign_in_by_keyboard, visitor_reaches_out
+from tests.staff_helpers import email_of, make_lead, make_staff
 
 pytestmark = pytest.mark.browser
 
-
-def sign_in_by_keyboard(page, base: str, email: str) -> None:
-    page.goto(f"{base}/staff/leads")
-    assert page.url.startswith(f"{base}/staff/login")
-    # The email field takes the focus on arrival, so a person can start typing at once.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'email'")
-    page.keyboard.type(email)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{base}/staff/leads")
+VISITOR = {
+    "name": "Lakshmi Naidu",
+    "phone": "98450 12345",
+    "email": "lakshmi@example.com",
+    "branch": "hyderabad",
+}
 
 
-def test_manager_assigns_agent_calls_books_and_the_dashboard_moves(browser, live_server, app):
+def test_a_visitors_lead_is_assigned_called_booked_and_the_dashboard_moves(
+    browser, live_server, app, screenshot
+):
     manager = make_staff(app, "manager", "hyderabad", name="Hema Manager")
     agent = make_staff(app, "agent", "hyderabad", name="Hari Agent")
-    lead_id = make_lead(app, "hyderabad", name="Lakshmi Naidu", phone="+919845012345")
+    yesterday = utcnow() - timedelta(days=1)
+    for name in ("Older Enquirer", "Earlier Caller"):
+        make_lead(app, "hyderabad", name=name, at=yesterday)
     make_lead(app, "bengaluru", name="Someone Elsewhere")
+    visitor_reaches_out(browser, live_server, **VISITOR)
 
     boss = browser.new_context().new_page()
-    sign_in_by_keyboard(boss, live_server, email_of(app, manager))
-    inbox = boss.inner_text("main")
-    assert "Lakshmi Naidu" in inbox and "Someone Elsewhere" not in inbox
-    boss.click("text=Lakshmi Naidu")
+    sign_in_by_keyboard(boss, live_server, email_of(app, manager), landing="/staff/")
+    waiting_before = int(boss.inner_text("[data-figure=new-waiting]"))
+    assert waiting_before == 3
+    boss.get_by_role("link", name="Leads", exact=True).click()
+    boss.wait_for_url(f"{live_server}/staff/leads")
+    rows = boss.locator("table.inbox tbody tr")
+    assert rows.first.locator(".inbox__name").inner_text() == VISITOR["name"]
+    assert "Someone Elsewhere" not in boss.inner_text("main")
+    rows.first.locator(".inbox__name").click()
     boss.select_option("#assignee", label="Hari Agent")
     boss.focus("text=Save assignment")
     boss.keyboard.press("Enter")
     boss.wait_for_selector("text=Assignment saved.")
     assert "Assigned to Hari Agent." in boss.inner_text(".timeline")
 
-    desk = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    desk = browser.new_context(viewport=PHONE_VIEWPORT).new_page()
     sign_in_by_keyboard(desk, live_server, email_of(app, agent))
-    desk.click("text=Lakshmi Naidu")
+    desk.get_by_role("link", name=VISITOR["name"]).click()
     assert desk.get_attribute("a[href^='tel:']", "href") == "tel:+919845012345"
     assert desk.get_attribute("text=WhatsApp", "href") == "https://wa.me/919845012345"
     desk.select_option("#outcome", "answered")
-    desk.fill("textarea[name=note] >> nth=0", "Prefers Saturday morning")
+    desk.fill("#call-note", "Prefers Saturday morning")
     desk.click("text=Save call")
     desk.wait_for_selector("text=Call recorded.")
-    desk.select_option("select[name=status]", "appointment_booked")
+    desk.select_option("#status", "appointment_booked")
     desk.click("text=Change status")
     desk.wait_for_selector("text=Status updated.")
     desk.fill("#due_at", "2099-01-02T10:00")
+    desk.fill("#follow-up-note", "Confirm the Saturday slot")
     desk.click("text=Schedule follow-up")
     desk.wait_for_selector("text=Follow-up scheduled.")
+    assert "Confirm the Saturday slot" in desk.inner_text(".follow-ups")
 
     boss.goto(f"{live_server}/staff/")
-    assert boss.inner_text("[data-figure=new-waiting]") == "0"
+    assert int(boss.inner_text("[data-figure=new-waiting]")) == waiting_before - 1
     assert boss.inner_text("[data-status-count=appointment_booked]") == "1"
     with app.app_context():
-        lead = db.session.scalar(select(Lead).where(Lead.id == lead_id))
+        lead = db.session.scalar(select(Lead).where(Lead.name == VISITOR["name"]))
         assert (lead.status, lead.assignee_id) == ("appointment_booked", agent)
         assert lead.first_response_at is not None and lead.next_follow_up_at is not None
+    screenshot(boss)
+
+
+def test_a_manager_exports_their_citys_leads_with_the_visitors_lead(
+    browser, live_server, app, screenshot
+):
+    manager = make_staff(app, "manager", "hyderabad", name="Hema Manager")
+    make_lead(app, "bengaluru", name="Someone Elsewhere")
+    visitor_reaches_out(browser, live_server, **VISITOR)
+
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    sign_in_by_keyboard(page, live_server, email_of(app, manager), landing="/staff/exports")
+    assert page.get_by_label("Format").input_value() == "csv"
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    with Path(download.path()).open(encoding="utf-8-sig", newline="") as exported:
+        rows = list(csv.DictReader(exported))
+
+    assert [(row["Name"], row["Branch"]) for row in rows] == [(VISITOR["name"], "Hyderabad")]
+    row = rows[0]
+    assert (row["Phone"], row["Email"], row["Status"]) == (
+        "+919845012345",
+        VISITOR["email"],
+        "New",
+    )
+    assert row["First source page"] == "/blog/acupressure-points-for-back-pain"
+
+    # The export is on the record, with its row count, for whoever looks next.
+    page.reload()
+    record = page.locator("table.exports tbody tr").first
+    assert "Hema Manager" in record.inner_text() and record.locator("td.num").inner_text() == "1"
+    screenshot(page)
+    context.close()
 
 
 def test_the_first_tab_reaches_the_skip_link_and_focus_is_visible(browser, live_server, app):
