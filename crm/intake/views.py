@@ -75,7 +75,8 @@ def submit() -> ResponseReturnValue:
     except SQLAlchemyError:
         # Any other database failure rolled back whole too. It is a fault to look into, but
         # the visitor should still see the form with what they typed, not a bare error page.
-        current_app.logger.exception("A reach-out form could not be stored")
+        # Logged as Flask logs any unhandled exception, so it is found the same way.
+        current_app.logger.exception("Exception on %s [%s]", request.path, request.method)
         db.session.rollback()
         return _failed(form)
     return _accepted(form)
