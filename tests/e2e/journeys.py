@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.intake.forms import SUCCESS_MESSAGE
 from crm.models import Lead
+from tests.e2e.conftest import PHONE_VIEWPORT
 from tests.staff_helpers import PASSWORD
 
 ARTICLE = "/blog/acupressure-points-for-back-pain"
-ARTICLE_TITLE_WORDS = "Acupressure"
 
 
 def lead_count(app: Flask) -> int:
@@ -55,7 +55,7 @@ def visitor_reaches_out(
     browser: Any, base: str, *, name: str, phone: str, branch: str, email: str
 ) -> None:
     """A visitor on a phone sends the form from the article, as the site's own users do."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context = browser.new_context(viewport=PHONE_VIEWPORT)
     page = context.new_page()
     page.goto(f"{base}{ARTICLE}")
     page.get_by_role("link", name="Reach out to us").first.click()
