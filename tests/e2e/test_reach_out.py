@@ -4,6 +4,7 @@ the database fails under them."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from crm.extensions import db
@@ -53,6 +54,8 @@ def test_a_phone_visitor_reads_the_article_and_reaches_out(
     # Still the article around the form: in place with JavaScript, re-rendered by the server
     # (as the answer to the POST) without it.
     assert "acupressure points" in page.get_by_role("heading", level=1).inner_text().lower()
+    # The answer opens at the form, not at the top of a long page the visitor must scroll.
+    expect(error_notice(page)).to_be_in_viewport()
     if javascript:
         assert page.url.startswith(f"{live_server}{ARTICLE}")
         # Focus moves to the field that needs attention, so the reason is read out at once.
@@ -119,6 +122,7 @@ def test_a_database_failure_says_so_and_keeps_what_was_typed(
         error_notice(page).wait_for()
         assert error_notice(page).inner_text().startswith(FAILURE_MESSAGE)
         assert "nothing was saved" in error_notice(page).inner_text().lower()
+        expect(error_notice(page)).to_be_in_viewport()
         kept = typed_values(page)
         if not javascript:
             # The page came back from the server, with the number as the form understood it.
