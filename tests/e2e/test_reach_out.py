@@ -66,6 +66,7 @@ def test_a_phone_visitor_reads_the_article_and_reaches_out(
     page.click("[data-submit]")
     success_notice(page).wait_for()
     assert success_notice(page).inner_text() == SUCCESS_MESSAGE
+    expect(success_notice(page)).to_be_in_viewport()
     assert page.locator("#phone-error").is_hidden()
     assert page.input_value("#name") == ""  # cleared, ready for another message
     if javascript:

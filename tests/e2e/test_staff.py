@@ -13,6 +13,7 @@ from sqlalchemy import select
 from crm.database import utcnow
 from crm.extensions import db
 from crm.models import Lead
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import PHONE_VIEWPORT
 from tests.e2e.journeys import sign_in_by_keyboard, visitor_reaches_out
 from tests.staff_helpers import email_of, make_lead, make_staff
@@ -71,6 +72,7 @@ def test_a_visitors_lead_is_assigned_called_booked_and_the_dashboard_moves(
     desk.click("text=Schedule follow-up")
     desk.wait_for_selector("text=Follow-up scheduled.")
     assert "Confirm the Saturday slot" in desk.inner_text(".follow-ups")
+    assert_accessible(desk, "the lead page with a call, a booking and a follow-up, on a phone")
 
     boss.goto(f"{live_server}/staff/")
     assert int(boss.inner_text("[data-figure=new-waiting]")) == waiting_before - 1
