@@ -23,9 +23,13 @@ from crm.seed import seed_branches
 
 BACKEND = os.environ.get("CRM_TEST_DATABASE", "sqlite")
 
-# The developer's own CRM_* settings must not leak into tests.
+# The developer's own CRM_* settings must not leak into tests; CRM_TEST_* and
+# CRM_REQUIRE_BROWSER configure the test run itself.
+_TEST_RUN_SETTINGS = ("CRM_TEST_", "CRM_REQUIRE_BROWSER")
 for _name in [
-    name for name in os.environ if name.startswith("CRM_") and not name.startswith("CRM_TEST_")
+    name
+    for name in os.environ
+    if name.startswith("CRM_") and not name.startswith(_TEST_RUN_SETTINGS)
 ]:
     del os.environ[_name]
 
@@ -161,18 +165,7 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
         yield app
 
 
-# --- A live server and a real browser ---------------------------------------------------------
-
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# --- A live server ------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -188,28 +181,3 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.socket.getsockname()[1]}"
     server.shutdown()
     thread.join(timeout=5)
-
-
-def _chromium_path() -> str:
-    candidates = [
-        os.environ.get("CRM_TEST_CHROMIUM"),
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-    ]
-    for candidate in candidates:
-        if candidate and os.path.exists(candidate):
-            return candidate
-    raise RuntimeError(
-        "Browser tests need Chromium: install it (apt-get install chromium) "
-        "or point CRM_TEST_CHROMIUM at a Chromium binary."
-    )
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=_chromium_path(), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()

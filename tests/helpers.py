@@ -69,6 +69,13 @@ class _FormParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.inside and self.textarea_name:
+            if not self.fields[self.textarea_name]:
+                # A browser drops the line break that opens a textarea's content.
+                data = (
+                    data.removeprefix("\r\n")
+                    if data.startswith("\r\n")
+                    else data.removeprefix("\n")
+                )
             self.fields[self.textarea_name] += data
 
     def handle_endtag(self, tag: str) -> None:

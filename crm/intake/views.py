@@ -13,7 +13,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from crm import limits
@@ -37,6 +37,10 @@ TOO_MANY_MESSAGE = (
     "Please wait a little before sending again, or call the clinic."
 )
 BUSY_MESSAGE = "We are very busy this moment and nothing was saved. Please press Send again."
+FAULT_MESSAGE = (
+    "Nothing was saved because of a fault on our side. "
+    "Please try again in a little while, or call the clinic."
+)
 
 
 @bp.app_context_processor
@@ -68,6 +72,13 @@ def submit() -> ResponseReturnValue:
         # stored: the transaction rolled back whole. Say so, and keep what was typed.
         db.session.rollback()
         return _unavailable(form)
+    except SQLAlchemyError:
+        # Any other database failure rolled back whole too. It is a fault to look into, but
+        # the visitor should still see the form with what they typed, not a bare error page.
+        # Logged as Flask logs any unhandled exception, so it is found the same way.
+        current_app.logger.exception("Exception on %s [%s]", request.path, request.method)
+        db.session.rollback()
+        return _failed(form)
     return _accepted(form)
 
 
@@ -86,6 +97,13 @@ def _unavailable(form: ReachOutForm) -> ResponseReturnValue:
         return jsonify(ok=False, message=BUSY_MESSAGE, errors={}), 503, {"Retry-After": "5"}
     g.reach_out_notice = BUSY_MESSAGE
     return _render_form_page(form, 503)
+
+
+def _failed(form: ReachOutForm) -> ResponseReturnValue:
+    if wants_json():
+        return jsonify(ok=False, message=FAULT_MESSAGE, errors={}), 500
+    g.reach_out_notice = FAULT_MESSAGE
+    return _render_form_page(form, 500)
 
 
 @bp.errorhandler(CSRFError)

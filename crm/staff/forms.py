@@ -83,7 +83,10 @@ class StatusForm(VersionedForm):
         validate_choice=False,
         validators=[_OneOf("Please choose one of the listed reasons.")],
     )
-    note = TextAreaField("Note (optional)", validators=[Optional(), at_most(NOTE_MAX)])
+    # Several forms share the lead page: ids of their own keep every label on its own field.
+    note = TextAreaField(
+        "Note (optional)", id="status-note", validators=[Optional(), at_most(NOTE_MAX)]
+    )
 
 
 class ReleaseForm(VersionedForm):
@@ -121,7 +124,9 @@ class CallForm(FlaskForm):
         validate_choice=False,
         validators=[_OneOf("Please choose how the call went.")],
     )
-    note = TextAreaField("Note (optional)", validators=[Optional(), at_most(NOTE_MAX)])
+    note = TextAreaField(
+        "Note (optional)", id="call-note", validators=[Optional(), at_most(NOTE_MAX)]
+    )
 
 
 class FollowUpForm(FlaskForm):
@@ -132,10 +137,13 @@ class FollowUpForm(FlaskForm):
     )
     assignee = SelectField(
         "Who follows up",
+        id="follow-up-assignee",
         validate_choice=False,
         validators=[_OneOf("Leads can only be assigned to active staff of the lead's branch.")],
     )
-    note = StringField("What for (optional)", validators=[Optional(), at_most(500)])
+    note = StringField(
+        "What for (optional)", id="follow-up-note", validators=[Optional(), at_most(500)]
+    )
 
     def due_at_utc(self, zone: ZoneInfo) -> datetime:
         """The typed local time, in the branch's time zone, as UTC."""
@@ -147,26 +155,32 @@ class CompleteFollowUpForm(FlaskForm):
 
 
 class BulkForm(FlaskForm):
+    # Shown on the inbox under the filters, which have fields of the same names: ids of its own
+    # keep each label on its own field.
     action = SelectField(
         "Action",
+        id="bulk-action",
         choices=[SelectChoice("status", "Change status"), SelectChoice("assign", "Assign")],
         validate_choice=False,
         validators=[_OneOf("Please choose an action.")],
     )
     status = SelectField(
         "Status",
+        id="bulk-status",
         choices=[SelectChoice("", "Choose…"), *STATUS_CHOICES],
         validate_choice=False,
         validators=[_OneOf("Please choose a status.")],
     )
     lost_reason = SelectField(
         "Reason (if lost)",
+        id="bulk-lost-reason",
         choices=LOST_REASON_CHOICES,
         validate_choice=False,
         validators=[_OneOf("Please choose one of the listed reasons.")],
     )
     assignee = SelectField(
         "Assignee",
+        id="bulk-assignee",
         validate_choice=False,
         validators=[_OneOf("Leads can only be assigned to active staff of the lead's branch.")],
     )
