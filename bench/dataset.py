@@ -28,6 +28,11 @@ NAMES = [
 ]
 STATUSES = ["new", "contacted", "appointment_booked", "visited", "lost", "spam"]
 SOURCES = ["direct", "google", "instagram", "newsletter"]
+# Leads arrive over the 300 days before END; benchmarks read the data as of END, so windows
+# such as "the last 30 days" hold the same share of it whatever the day the benchmark runs.
+START = datetime(2026, 1, 1, tzinfo=UTC)
+SPAN_SECONDS = 300 * 24 * 3600
+END = START + timedelta(seconds=SPAN_SECONDS)
 
 
 def build(path: Path, leads: int, *, branch_share: float = 0.5, seed: int = 7) -> Path:
@@ -48,12 +53,10 @@ def build(path: Path, leads: int, *, branch_share: float = 0.5, seed: int = 7) -
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")
-    base = datetime(2026, 1, 1, tzinfo=UTC)
-    span = 300 * 24 * 3600
 
     def rows():
         for index in range(1, leads + 1):
-            created = base + timedelta(seconds=rng.randrange(span))
+            created = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
             stamp = created.strftime("%Y-%m-%d %H:%M:%S.%f")
             branch = 1 if rng.random() < branch_share else 2
             status = rng.choice(STATUSES)
