@@ -19,6 +19,7 @@ and address, so each creates a lead (the heavier path). The baseline receives th
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import signal
 import socket
@@ -115,8 +116,6 @@ def free_port() -> int:
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], str]:
-    import http.client
-
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request("GET", path)
