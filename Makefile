@@ -1,7 +1,8 @@
 # make run  - set everything up and serve the site on http://127.0.0.1:5000 (SQLite)
 # make test - set everything up and run the whole test suite
+# make bench - run every benchmark; each prints one JSON line per figure on stdout
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench clean
+.PHONY: help install run test lint format bench bench-pages bench-triage bench-export bench-intake clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,6 +15,7 @@ help:
 	@echo "make run    set up and serve the site on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make lint   ruff check and format check"
+	@echo "make bench  every benchmark (or bench-pages, bench-triage, bench-export, bench-intake)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -44,6 +46,23 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Figures go to stdout as JSON lines, progress to stderr: make bench > figures.jsonl
+# The first run builds databases of 10,000 and 1,000,000 leads in bench/results/ (a few minutes).
+bench: bench-pages bench-triage bench-export bench-intake
+
+bench-pages: install
+	@$(BIN)/python bench/pages_bench.py
+
+bench-triage: install
+	@$(BIN)/python bench/inbox_bench.py
+
+# Needs the sqlite3 command-line shell (apt-get install sqlite3) to compare with.
+bench-export: install
+	@$(BIN)/python bench/export_bench.py
+
+bench-intake: install
+	@$(BIN)/python bench/intake_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -15,7 +15,8 @@ Builds (once) a SQLite database where every lead belongs to Bengaluru, then time
   shifted to branch time, branch city and assignee name joined in. No labels, no neutralisation:
   the floor of what reading these rows and writing CSV can cost.
 
-Prints rows per second, peak memory and the time ratio (targets: under 150 MB, within 4x).
+Prints rows per second, peak memory and the time ratio as JSON lines (targets: under 150 MB,
+within 4x).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchkit import RESULTS, emit, note
 from dataset import build  # bench/ is on sys.path when this file is run
 
 from crm import create_app
@@ -39,7 +41,7 @@ from crm.leads.export.filters import resolve
 from crm.leads.export.rows import lead_rows
 from crm.models import Role, StaffUser
 
-RESULTS = Path(__file__).resolve().parent / "results"
+BENCH = "export"
 CRM = Path(sys.executable).with_name("crm")
 SHIFT = "'+330 minutes'"  # Asia/Kolkata, the benchmark branch's zone (no daylight saving)
 
@@ -87,7 +89,10 @@ def main() -> None:
     args = parser.parse_args()
     sqlite3 = shutil.which("sqlite3")
     if sqlite3 is None:
-        raise SystemExit("This benchmark needs the sqlite3 shell: apt-get install sqlite3")
+        raise SystemExit(
+            "The export benchmark compares with the sqlite3 command-line shell, which is not"
+            " installed: apt-get install sqlite3 (Debian, Ubuntu) or brew install sqlite (macOS)"
+        )
     RESULTS.mkdir(exist_ok=True)
     database = build(RESULTS / f"export-{args.leads}.sqlite3", args.leads, branch_share=1.0)
     query = sqlite3_query(database)
@@ -122,20 +127,23 @@ def main() -> None:
 
     ours_time, theirs_time = statistics.median(ours), statistics.median(theirs)
     ours_cpu_time, theirs_cpu_time = statistics.median(ours_cpu), statistics.median(theirs_cpu)
-    print(f"export of {args.leads:,} leads of one branch to CSV (median of {args.runs} runs)")
-    print(f"  crm export:       {ours_time:6.2f} s  {ours_rows / ours_time:>10,.0f} rows/s")
-    print(f"                    {ours_rows:,} rows, {ours_size:.0f} MB  ({said})")
-    print(f"  sqlite3 -csv:     {theirs_time:6.2f} s  {theirs_rows / theirs_time:>10,.0f} rows/s")
-    print(f"                    {theirs_rows:,} rows, {theirs_size:.0f} MB")
-    print(f"  time ratio:       {ours_time / theirs_time:6.2f} x   (target: within 4x)")
+    case = {"leads": args.leads, "runs": args.runs}
+    emit(BENCH, "rows_per_second", ours_rows / ours_time, "rows/s", tool="crm export", **case)
+    emit(BENCH, "rows_per_second", theirs_rows / theirs_time, "rows/s", tool="sqlite3", **case)
+    emit(BENCH, "seconds", ours_time, "s", tool="crm export", **case)
+    emit(BENCH, "seconds", theirs_time, "s", tool="sqlite3", **case)
+    emit(BENCH, "time_ratio", ours_time / theirs_time, "x", **case)
     # CPU time is steadier than wall time on a busy machine; both are reported.
-    print(
-        f"  CPU time:         {ours_cpu_time:6.2f} s vs {theirs_cpu_time:.2f} s"
-        f" = {ours_cpu_time / theirs_cpu_time:.2f} x"
-    )
-    print(f"  peak memory:      {max(memory):6d} MB  (whole crm process; target: under 150 MB)")
-    print(f"  each run (s):     crm export {' '.join(f'{t:.1f}' for t in ours)}")
-    print(f"                    sqlite3    {' '.join(f'{t:.1f}' for t in theirs)}")
+    emit(BENCH, "cpu_ratio", ours_cpu_time / theirs_cpu_time, "x", **case)
+    emit(BENCH, "peak_memory", max(memory), "MB", tool="crm export", **case)
+    emit(BENCH, "file_size", ours_size, "MB", tool="crm export", **case)
+    emit(BENCH, "file_size", theirs_size, "MB", tool="sqlite3", **case)
+    note(f"  crm export: {ours_rows:,} rows ({said}); each run (s): {fmt(ours)}")
+    note(f"  sqlite3:    {theirs_rows:,} rows; each run (s): {fmt(theirs)}")
+
+
+def fmt(seconds: list[float]) -> str:
+    return " ".join(f"{value:.1f}" for value in seconds)
 
 
 if __name__ == "__main__":

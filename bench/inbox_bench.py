@@ -1,96 +1,222 @@
-"""How long the staff inbox takes to read a page, and the dashboard its figures, at a million leads.
+"""Triage at scale: the staff inbox and dashboard at 10,000 and at 1,000,000 leads.
 
-    .venv/bin/python bench/inbox_bench.py [--leads 1000000]
+    .venv/bin/python bench/inbox_bench.py [--leads 10000 1000000] [--repeat 25]
 
-Prints the time per inbox page (median of repeated runs) for the first page, a page deep in
-the list (via the keyset cursor), common filters and searches.
+For each size, over two branches, times (a) the query functions alone (``inbox_page``,
+``dashboard_figures``) and (b) the whole page through the Flask test client, signed in through
+the real sign-in form: the first page, a page 200 pages deep (the keyset cursor followed 200
+times; at 10,000 leads the list is shorter, so the last page), a branch and status filter, and
+the dashboard. Searches that cannot use an index are timed as queries only.
+
+The data and the clock are pinned to ``dataset.END``, so "the last 30 days" on the dashboard
+hold the same share of leads whenever this runs. Prints p50 and p95 (ms) per case, and the
+1M/10k ratio of the p50s when both sizes run.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
+from unittest import mock
 
-from dataset import build  # bench/ is on sys.path when this file is run
+from benchkit import RESULTS, csrf_token, emit, note, percentile, time_ms
+from dataset import END, build
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from crm import create_app
-from crm.database import utcnow
+from crm.accounts import hash_password
 from crm.extensions import db
 from crm.leads.dashboard import dashboard_figures
-from crm.leads.inbox import InboxFilters, inbox_page
+from crm.leads.inbox import Cursor, InboxFilters, inbox_page
 from crm.models import StaffUser
 
-RESULTS = Path(__file__).resolve().parent / "results"
+BENCH = "triage"
+PASSWORD = "bench password, not a secret"  # noqa: S105 (benchmark accounts only)
+PAGE_SIZE = 50
+DEPTH = 200
+SCAN_REPEAT = 3  # searches that read the whole branch take a second each
 
 
-def timed(function, repeat: int = 7) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+@dataclass(frozen=True)
+class Case:
+    name: str
+    role: str  # "manager" (one branch) or "admin" (all branches)
+    filters: InboxFilters
+    deep: bool = False
+
+
+CASES = [
+    Case("first_page", "manager", InboxFilters()),
+    Case("deep_page", "manager", InboxFilters(), deep=True),
+    Case("admin_first_page", "admin", InboxFilters()),
+    Case("branch_status_first_page", "admin", InboxFilters(branch="bengaluru", status="new")),
+    Case(
+        "branch_status_deep_page",
+        "admin",
+        InboxFilters(branch="bengaluru", status="new"),
+        deep=True,
+    ),
+    Case("status_open_first_page", "manager", InboxFilters(status="open")),
+]
+SEARCHES = {
+    "search_whole_phone": InboxFilters(text="+919800001234"),
+    "search_email": InboxFilters(text="person1234@example.com"),
+    "search_name_common": InboxFilters(text="Meera"),
+    "search_name_no_match": InboxFilters(text="Nobody Here"),
+    "search_part_of_phone": InboxFilters(text="0001234"),
+}
+
+
+def staff(app: Flask) -> dict[str, StaffUser]:
+    """A Bengaluru manager and an admin who sign in with ``PASSWORD``."""
+    password_hash = hash_password(PASSWORD)
+    people = {}
+    with app.app_context():
+        for role, branch_id in (("manager", 1), ("admin", None)):
+            email = f"{role}@bench.example"
+            person = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+            if person is None:
+                person = StaffUser(email=email, name=role.title(), role=role, branch_id=branch_id)
+                db.session.add(person)
+            person.password_hash = password_hash
+            person.active = True
+            people[role] = person
+        db.session.commit()
+        for person in people.values():
+            db.session.refresh(person)
+            db.session.expunge(person)
+    return people
+
+
+def signed_in(app: Flask, person: StaffUser) -> FlaskClient:
+    client = app.test_client()
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    answer = client.post(
+        "/staff/login", data={"email": person.email, "password": PASSWORD, "csrf_token": token}
+    )
+    if answer.status_code != 303:
+        raise RuntimeError(f"sign-in as {person.email} answered {answer.status_code}")
+    return client
+
+
+def page(person: StaffUser, filters: InboxFilters, after: Cursor | None = None):  # type: ignore[no-untyped-def]
+    return inbox_page(person, filters, after=after, limit=PAGE_SIZE, now=END, target_minutes=120)
+
+
+def deep_cursor(person: StaffUser, filters: InboxFilters) -> tuple[Cursor | None, int]:
+    """The cursor of the page ``DEPTH`` pages in, or of the last page if there are fewer."""
+    cursor, depth = None, 0
+    while depth < DEPTH:
+        following = page(person, filters, cursor).next_cursor
+        if following is None:
+            break
+        cursor, depth = following, depth + 1
+    return cursor, depth
+
+
+def query_samples(call: Callable[[], object], repeat: int) -> list[float]:
+    """Each call in a fresh session, as each request gets one."""
+
+    def fresh() -> None:
+        call()
+        db.session.remove()
+
+    return time_ms(fresh, repeat)
+
+
+def inbox_url(filters: InboxFilters, cursor: Cursor | None) -> str:
+    query = {"status": filters.status, "branch": filters.branch, "q": filters.text}
+    if cursor is not None:
+        query["after"] = cursor.encode()
+    return "/staff/leads?" + "&".join(f"{key}={value}" for key, value in query.items() if value)
+
+
+def render_samples(client: FlaskClient, url: str, repeat: int) -> list[float]:
+    def fetch() -> None:
+        answer = client.get(url)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{url} answered {answer.status_code}")
+
+    return time_ms(fetch, repeat)
+
+
+def report(leads: int, kind: str, case: str, samples: list[float], **extra: object) -> float:
+    p50 = statistics.median(samples)
+    emit(BENCH, f"{kind}_p50", p50, "ms", leads=leads, case=case, **extra)
+    emit(BENCH, f"{kind}_p95", percentile(samples, 0.95), "ms", leads=leads, case=case, **extra)
+    note(f"  {leads:>9,} {kind:<7} {case:<26} p50 {p50:8.1f} ms")
+    return p50
+
+
+def run_size(leads: int, repeat: int) -> dict[tuple[str, str], float]:
+    path = build(RESULTS / f"bench-{leads}.sqlite3", leads)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    people = staff(app)
+    medians: dict[tuple[str, str], float] = {}
+    with (
+        mock.patch("crm.staff.inbox_views.utcnow", return_value=END),
+        mock.patch("crm.staff.dashboard_views.utcnow", return_value=END),
+    ):
+        clients = {role: signed_in(app, person) for role, person in people.items()}
+        for case in CASES:
+            person = people[case.role]
+            with app.app_context():
+                cursor, depth = deep_cursor(person, case.filters) if case.deep else (None, 0)
+                samples = query_samples(
+                    lambda p=person, f=case.filters, c=cursor: page(p, f, c), repeat
+                )
+            extra = {"depth": depth} if case.deep else {}
+            medians["query", case.name] = report(leads, "query", case.name, samples, **extra)
+            url = inbox_url(case.filters, cursor)
+            samples = render_samples(clients[case.role], url, repeat)
+            medians["render", case.name] = report(leads, "render", case.name, samples, **extra)
+        for role in ("manager", "admin"):
+            person = people[role]
+            with app.app_context():
+                samples = query_samples(lambda p=person: dashboard_figures(p, END), repeat)
+            case = f"dashboard_{role}"
+            medians["query", case] = report(leads, "query", case, samples)
+            samples = render_samples(clients[role], "/staff/", repeat)
+            medians["render", case] = report(leads, "render", case, samples)
+        manager = people["manager"]
+        for name, filters in SEARCHES.items():
+            with app.app_context():
+                samples = query_samples(lambda f=filters: page(manager, f), SCAN_REPEAT)
+            medians["query", name] = report(leads, "query", name, samples)
+    with app.app_context():
+        db.engine.dispose()
+    return medians
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--leads", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=25)
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    path = build(RESULTS / f"bench-{args.leads}.sqlite3", args.leads)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench"})
-    with app.app_context():
-        for role, branch_id in (("manager", 1), ("admin", None)):
-            user = StaffUser(
-                email=f"{role}@bench.example",
-                name=role,
-                role=role,
-                branch_id=branch_id,
-                password_hash="x",
-                active=True,
+    sizes = sorted(args.leads)
+    by_size = {leads: run_size(leads, args.repeat) for leads in sizes}
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        for (kind, case), p50 in by_size[large].items():
+            emit(
+                BENCH,
+                f"{kind}_p50_ratio",
+                p50 / by_size[small][kind, case],
+                "x",
+                leads=f"{large}/{small}",
+                case=case,
             )
-            if not db.session.scalar(select(StaffUser).where(StaffUser.email == user.email)):
-                db.session.add(user)
-        db.session.commit()
-        manager = db.session.scalar(select(StaffUser).where(StaffUser.role == "manager"))
-        admin = db.session.scalar(select(StaffUser).where(StaffUser.role == "admin"))
-        now = utcnow()
-
-        def page(user, filters=None, after=None):
-            filters = filters or InboxFilters()
-            return inbox_page(user, filters, after=after, limit=50, now=now, target_minutes=120)
-
-        deep = None
-        cursor = None
-        for _ in range(200):  # walk 200 pages in, to time a page 10,000 rows deep
-            cursor = page(manager, after=cursor).next_cursor
-        deep = cursor
-
-        cases = {
-            "first page, one branch": lambda: page(manager),
-            "page 201 (10,000 rows in), one branch": lambda: page(manager, after=deep),
-            "first page, admin, all branches": lambda: page(admin),
-            "status = new": lambda: page(manager, InboxFilters(status="new")),
-            "open leads": lambda: page(manager, InboxFilters(status="open")),
-            "search by whole phone": lambda: page(manager, InboxFilters(text="+919800012345")),
-            "search by email": lambda: page(manager, InboxFilters(text="person12344@example.com")),
-            "search by name, common": lambda: page(manager, InboxFilters(text="Meera")),
-            "search by name, no match (full scan)": lambda: page(
-                manager, InboxFilters(text="Nobody Here")
-            ),
-            "search by part of a phone (full scan)": lambda: page(
-                manager, InboxFilters(text="0012345")
-            ),
-        }
-        print(f"inbox at {args.leads:,} leads (50 rows a page, median of 7 runs)")
-        for label, case in cases.items():
-            print(f"  {label:<42} {timed(case):8.1f} ms")
-        print("dashboard figures (median of 3 runs)")
-        for label, user in (("one branch", manager), ("admin, all branches", admin)):
-            print(f"  {label:<42} {timed(lambda u=user: dashboard_figures(u, now), 3):8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -30,23 +30,24 @@ class HoursRow:
 
 
 def branch_choices() -> list[tuple[str, str]]:
-    """(slug, city) of every branch taking enquiries, read once per request."""
+    """(slug, city) of every branch taking enquiries, in display order."""
     if "branch_choices" not in g:
-        rows = db.session.execute(
-            select(Branch.slug, Branch.city)
-            .where(Branch.active.is_(True))
-            .order_by(Branch.sort_order, Branch.city)
-        ).all()
-        g.branch_choices = [(row.slug, row.city) for row in rows]
+        g.branch_choices = [(branch.slug, branch.city) for branch in active_branches()]
     return g.branch_choices
 
 
 def active_branches() -> list[Branch]:
-    return list(
-        db.session.scalars(
-            select(Branch).where(Branch.active.is_(True)).order_by(Branch.sort_order, Branch.city)
+    """Every branch taking enquiries, in display order, read once per request: a page lists
+    them, and its navigation and reach-out form offer them again."""
+    if "active_branches" not in g:
+        g.active_branches = list(
+            db.session.scalars(
+                select(Branch)
+                .where(Branch.active.is_(True))
+                .order_by(Branch.sort_order, Branch.city)
+            )
         )
-    )
+    return g.active_branches
 
 
 def branch_by_slug(slug: str) -> Branch | None:

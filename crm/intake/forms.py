@@ -6,7 +6,8 @@ import secrets
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from markupsafe import Markup
+from wtforms import BooleanField, Field, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -30,6 +31,16 @@ EMAIL_MAX = 254
 MESSAGE_MAX = 2000
 UTM_MAX = 200
 SOURCE_PAGE_MAX = 500
+
+# The fields a visitor fills in. Untouched (a fresh form on a page), each renders the same
+# tag every time for the same branches and preselection, and WTForms takes longer building
+# these tags than the rest of the page; so they are built once per process. Hidden fields
+# carry per-page tokens, page paths and campaign tags from the visitor: never kept.
+VISIBLE_FIELDS = frozenset(
+    {"name", "phone", "email", "branch", "interest", "message", "consent", "website"}
+)
+_FRESH_TAGS_MAX = 256
+_fresh_tags: dict[str, Markup] = {}
 
 
 def new_submission_token() -> str:
@@ -85,6 +96,28 @@ def _offered_choice(message: str):  # type: ignore[no-untyped-def]
 
 
 class ReachOutForm(FlaskForm):
+    class Meta:
+        def render_field(self, field: Field, render_kw: dict[str, object]) -> Markup:
+            if field.name not in VISIBLE_FIELDS or field.raw_data is not None or field.errors:
+                return super().render_field(field, render_kw)  # type: ignore[misc]
+            # Everything that shapes the tag: a different value or choice is another entry.
+            key = repr(
+                (
+                    field.id,
+                    field.name,
+                    field.data,
+                    getattr(field, "choices", None),
+                    sorted(render_kw.items()),
+                    field.render_kw,
+                )
+            )
+            tag = _fresh_tags.get(key)
+            if tag is None:
+                tag = super().render_field(field, render_kw)  # type: ignore[misc]
+                if len(_fresh_tags) < _FRESH_TAGS_MAX:
+                    _fresh_tags[key] = tag
+            return tag
+
     name = StringField(
         "Your name",
         validators=[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -87,8 +88,12 @@ def normalise_email(raw: str | None) -> str | None:
     return result.normalized.lower()
 
 
+@lru_cache(maxsize=1024)
 def display_phone(e164: str | None) -> str:
-    """A phone number the way a person reads it aloud: +91 98450 12345."""
+    """A phone number the way a person reads it aloud: +91 98450 12345.
+
+    Cached: every public page shows the branches' numbers, and parsing one costs more than
+    the rest of its line in the template."""
     if not e164:
         return ""
     try:

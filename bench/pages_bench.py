@@ -1,0 +1,115 @@
+"""Public pages: server time of the home page and an article, and what a first visit downloads.
+
+    .venv/bin/python bench/pages_bench.py [--repeat 300]
+
+Server time is the whole request through the Flask test client (routing, session, template,
+reach-out form, headers), on a fresh migrated SQLite database with the branches seeded.
+
+First-visit bytes are what a browser fetches for the page before any photo: the HTML, then
+every stylesheet, script, icon and manifest it links, every image that is not a photo (SVG),
+and whatever the stylesheets pull in with ``url(...)`` or ``@import`` (fonts). The app serves
+them uncompressed, so raw bytes are the figure held against the 60 KB target; gzip (level 6,
+what a typical proxy applies) is printed alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import statistics
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from benchkit import emit, note, percentile, time_ms
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from crm import create_app
+from crm.extensions import db
+from crm.seed import seed_branches
+
+BENCH = "pages"
+PAGES = {"home": "/", "article": "/blog/acupressure-points-for-back-pain"}
+PHOTO = re.compile(r"\.(?:jpe?g|png|webp|avif|gif)$", re.IGNORECASE)
+LINK_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "manifest", "preload"}
+CSS_REFERENCE = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
+
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        rels = set(attributes.get("rel", "").lower().split())
+        if tag == "link" and rels & LINK_RELS and attributes.get("href"):
+            self.urls.append(attributes["href"])
+        elif tag in ("script", "img", "source") and attributes.get("src"):
+            self.urls.append(attributes["src"])
+
+
+def first_visit(client: FlaskClient, path: str) -> dict[str, bytes]:
+    """Every response body a first visit to ``path`` downloads, photos left out."""
+    html = client.get(path).get_data()
+    bodies = {path: html}
+    parser = _Assets()
+    parser.feed(html.decode())
+    queue = [urljoin(path, url) for url in parser.urls]
+    while queue:
+        url = queue.pop(0)
+        target = urlsplit(url)
+        if url in bodies or PHOTO.search(target.path):
+            continue
+        if target.netloc:
+            raise SystemExit(f"{path} loads {url} from another site; count it by hand")
+        answer = client.get(url)
+        if answer.status_code != 200:
+            raise SystemExit(f"{url} (linked from {path}) answered {answer.status_code}")
+        bodies[url] = answer.get_data()
+        if target.path.endswith(".css"):
+            for found in CSS_REFERENCE.finditer(answer.get_data(as_text=True)):
+                reference = found.group(1) or found.group(2)
+                if not reference.startswith("data:"):
+                    queue.append(urljoin(url, reference))
+    return bodies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pages-bench-") as folder:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(folder) / 'crm.sqlite3'}",
+                "SECRET_KEY": "bench",
+            }
+        )
+        with app.app_context():
+            upgrade()
+            seed_branches()
+        client = app.test_client()
+        for name, path in PAGES.items():
+            samples = time_ms(lambda p=path: client.get(p), args.repeat, warmup=5)
+            p50 = statistics.median(samples)
+            emit(BENCH, "server_time_p50", p50, "ms", page=name, path=path)
+            emit(BENCH, "server_time_p95", percentile(samples, 0.95), "ms", page=name, path=path)
+            bodies = first_visit(app.test_client(), path)
+            raw = sum(len(body) for body in bodies.values())
+            packed = sum(len(gzip.compress(body, compresslevel=6)) for body in bodies.values())
+            for url, body in bodies.items():
+                emit(BENCH, "asset_bytes", len(body), "bytes", page=name, asset=url)
+            emit(BENCH, "first_visit_bytes", raw, "bytes", page=name, encoding="identity")
+            emit(BENCH, "first_visit_bytes", packed, "bytes", page=name, encoding="gzip")
+            note(f"  {name:<8} p50 {p50:6.2f} ms  first visit {raw / 1024:6.1f} KB raw,")
+            note(f"{'':<29}{packed / 1024:6.1f} KB gzip ({len(bodies)} files)")
+        with app.app_context():
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
