@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -17,6 +19,30 @@ from crm.extensions import db
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+# PostgreSQL: lock or statement timeout, serialisation conflict, deadlock, server shutting down,
+# starting up or out of connections; class 08 is any connection failure.
+POSTGRES_TRANSIENT_STATES = frozenset(
+    {"55P03", "57014", "40001", "40P01", "57P01", "57P03", "53300"}
+)
+
+
+def is_transient(error: SQLAlchemyError) -> bool:
+    """Whether a failed write may succeed if simply tried again: the database was busy, locked
+    or out of reach. A missing table or a broken constraint is a fault, and retrying won't help."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    cause = getattr(error, "orig", None)
+    if isinstance(cause, sqlite3.Error):
+        code = getattr(cause, "sqlite_errorcode", None)
+        return code is not None and code & 0xFF in SQLITE_BUSY_CODES
+    state = getattr(cause, "sqlstate", None)
+    if state:
+        return state.startswith("08") or state in POSTGRES_TRANSIENT_STATES
+    # No code to go by (e.g. a server that refused the connection): treat it as away.
+    return isinstance(error, OperationalError)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

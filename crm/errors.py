@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from crm.database import is_transient
 from crm.extensions import db
 from crm.http import wants_json
 
@@ -54,10 +55,14 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(OperationalError)
-    def _database_unavailable(_error: OperationalError) -> ResponseReturnValue:
+    def _database_unavailable(error: OperationalError) -> ResponseReturnValue:
+        db.session.rollback()
+        if not is_transient(error):
+            # A damaged database, not a busy one: a fault to log and look into.
+            app.log_exception((type(error), error, error.__traceback__))
+            return error_response(500)
         # Locked past the timeout, or unreachable: the transaction rolled back whole, so the
         # honest answer is "try again", not a 500.
-        db.session.rollback()
         body, status = error_response(503)  # type: ignore[misc]
         return body, status, {"Retry-After": "5"}
 

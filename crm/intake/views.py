@@ -13,12 +13,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from crm import limits
 from crm.branches import branch_choices
-from crm.database import utcnow
+from crm.database import is_transient, utcnow
 from crm.extensions import db, limiter
 from crm.http import is_own_path, wants_json
 from crm.intake import bp
@@ -67,17 +67,15 @@ def submit() -> ResponseReturnValue:
     except UnknownBranch:
         form.branch.errors = ["That clinic is not taking enquiries. Please choose another."]
         return _rejected(form)
-    except OperationalError:
-        # The database could not take the write in time (locked, or away). Nothing was
-        # stored: the transaction rolled back whole. Say so, and keep what was typed.
+    except SQLAlchemyError as error:
+        # Nothing was stored: the transaction rolled back whole. Keep what was typed.
         db.session.rollback()
-        return _unavailable(form)
-    except SQLAlchemyError:
-        # Any other database failure rolled back whole too. It is a fault to look into, but
-        # the visitor should still see the form with what they typed, not a bare error page.
-        # Logged as Flask logs any unhandled exception, so it is found the same way.
+        if is_transient(error):
+            # Busy or out of reach for a moment: sending again will work.
+            return _unavailable(form)
+        # A fault to look into, logged as Flask logs any unhandled exception so it is found
+        # the same way; the visitor still gets the form back, not a bare error page.
         current_app.logger.exception("Exception on %s [%s]", request.path, request.method)
-        db.session.rollback()
         return _failed(form)
     return _accepted(form)
 
