@@ -40,6 +40,19 @@ def ambiguous_references(page: Any) -> list[str]:
     return page.evaluate(_AMBIGUOUS_REFERENCES)
 
 
+_REPEATED_IDS = """() => {
+  const seen = new Map();
+  document.querySelectorAll('[id]')
+    .forEach(node => seen.set(node.id, (seen.get(node.id) || 0) + 1));
+  return [...seen].filter(([, count]) => count > 1).map(([id]) => id).sort();
+}"""
+
+
+def repeated_ids(page: Any) -> list[str]:
+    """Ids given to more than one element: invalid HTML, and a trap for any later label."""
+    return page.evaluate(_REPEATED_IDS)
+
+
 def describe(violations: list[dict[str, Any]]) -> str:
     lines = []
     for violation in violations:
@@ -58,3 +71,5 @@ def assert_accessible(page: Any, where: str) -> None:
     assert not ambiguous, (
         f"labels or ARIA attributes on {where} point at missing or repeated ids: {ambiguous}"
     )
+    repeated = repeated_ids(page)
+    assert not repeated, f"ids used more than once on {where}: {repeated}"
