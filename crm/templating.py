@@ -9,7 +9,7 @@ from flask import Flask, current_app
 
 from crm.leads.capture import FilterReason
 from crm.leads.catalogue import interest_label
-from crm.leads.contact import display_phone
+from crm.leads.contact import display_branch_phone, display_phone
 from crm.models import STATUS_LABELS, LeadStatus
 
 DEFAULT_ZONE = "Asia/Kolkata"
@@ -49,6 +49,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(clock, "clock")
     app.add_template_filter(display_phone, "phone")
+    app.add_template_filter(display_branch_phone, "branch_phone")
     app.add_template_filter(interest_label, "interest_label")
     app.add_template_filter(status_label, "status_label")
     app.add_template_filter(filter_reason, "filter_reason")

@@ -88,12 +88,8 @@ def normalise_email(raw: str | None) -> str | None:
     return result.normalized.lower()
 
 
-@lru_cache(maxsize=1024)
 def display_phone(e164: str | None) -> str:
-    """A phone number the way a person reads it aloud: +91 98450 12345.
-
-    Cached: every public page shows the branches' numbers, and parsing one costs more than
-    the rest of its line in the template."""
+    """A phone number the way a person reads it aloud: +91 98450 12345."""
     if not e164:
         return ""
     try:
@@ -101,3 +97,11 @@ def display_phone(e164: str | None) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@lru_cache(maxsize=64)
+def display_branch_phone(e164: str | None) -> str:
+    """A clinic's own number for display, cached: every public page shows the branches'
+    numbers, and parsing one costs more than the rest of its line. Visitors' numbers never go
+    through here, so no one's number lingers in the cache after an erasure."""
+    return display_phone(e164)
