@@ -99,3 +99,26 @@ def test_the_dashboard_warns_about_failed_and_stale_mail(app, desk, runner):
     html = desk["client"].get("/staff/").get_data(as_text=True)
     warning = html.split("data-mail-warning>")[1].split("</p>")[0]
     assert "could not be sent" in warning.lower() or "failed" in warning.lower()
+
+
+def test_the_dashboard_counts_only_the_mail_of_the_branch_it_shows(app, desk, runner):
+    other = make_lead(app, "hyderabad", email="someone@example.com")
+    runner.invoke(args=["outbox", "send"])  # nothing listens: every email fails
+    with app.app_context():
+        failed = db.session.scalars(
+            select(OutboxEmail.lead_id).where(OutboxEmail.status == "failed")
+        )
+        assert set(failed) == {desk["lead"], other}
+        db.session.execute(
+            update(OutboxEmail).where(OutboxEmail.lead_id == desk["lead"]).values(status="sent")
+        )
+        db.session.commit()
+
+    # Only Hyderabad's mail failed: Bengaluru's agent is not told about it, the admin is.
+    assert "data-mail-warning" not in desk["client"].get("/staff/").get_data(as_text=True)
+    admin = enter_as(app.test_client(), app, make_staff(app, "admin", None, name="Ada Admin"))
+    assert "data-mail-warning" in admin.get("/staff/").get_data(as_text=True)
+    hyderabad = enter_as(
+        app.test_client(), app, make_staff(app, "agent", "hyderabad", name="Hari Agent")
+    )
+    assert "data-mail-warning" in hyderabad.get("/staff/").get_data(as_text=True)

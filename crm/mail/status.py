@@ -1,7 +1,8 @@
 """What the staff pages and ``/healthz`` show about email: per lead, and for the whole outbox.
 
-Plain reads with no scoping of their own: the caller has already decided the person may see
-the lead (``emails_for_lead``); the outbox figures are counts with no personal data.
+``emails_for_lead`` has no scoping of its own: the caller has already decided the person may
+see the lead. The outbox figures are scoped when a staff member asks: they count only the emails
+about leads that person sees (``visible_leads``), so a branch hears of its own mail trouble only.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from crm.database import utcnow
 from crm.extensions import db
-from crm.models import OutboxEmail, OutboxStatus
+from crm.leads.queries import visible_lead_ids
+from crm.models import OutboxEmail, OutboxStatus, Role, StaffUser
 
 KIND_LABELS = {
     "lead_alert": "Alert to the branch",
@@ -102,14 +104,23 @@ def emails_for_lead(lead_id: int) -> list[EmailState]:
     ]
 
 
-def outbox_health(now: datetime | None = None) -> OutboxHealth:
-    """The backlog in numbers, and a warning when mail has failed or waited too long."""
+def outbox_health(now: datetime | None = None, viewer: StaffUser | None = None) -> OutboxHealth:
+    """The backlog in numbers, and a warning when mail has failed or waited too long.
+
+    Without a ``viewer`` (``/healthz``, the operator) the whole outbox counts; an admin sees the
+    same. Other staff count only emails about the leads they see.
+    """
     now = now or utcnow()
     config = current_app.config
     failed_since = now - timedelta(days=float(config["OUTBOX_WARN_FAILED_DAYS"]))
+    in_scope = (
+        OutboxEmail.lead_id.in_(visible_lead_ids(viewer))
+        if viewer is not None and viewer.role != Role.ADMIN
+        else true()
+    )
     pending, oldest = db.session.execute(
         select(func.count(OutboxEmail.id), func.min(OutboxEmail.created_at)).where(
-            OutboxEmail.status.in_(WAITING)
+            OutboxEmail.status.in_(WAITING), in_scope
         )
     ).one()
     failed, recent_failed = db.session.execute(
@@ -119,7 +130,7 @@ def outbox_health(now: datetime | None = None) -> OutboxHealth:
             func.count(OutboxEmail.id).filter(
                 func.coalesce(OutboxEmail.claimed_at, OutboxEmail.created_at) >= failed_since
             ),
-        ).where(OutboxEmail.status == OutboxStatus.FAILED)
+        ).where(OutboxEmail.status == OutboxStatus.FAILED, in_scope)
     ).one()
     age = max(int((now - oldest).total_seconds()), 0) if oldest is not None else None
     return OutboxHealth(

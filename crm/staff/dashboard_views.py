@@ -20,7 +20,7 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "staff/dashboard.html",
         figures=figures,
-        mail=outbox_health(now),
+        mail=outbox_health(now, viewer=current_user),
         chart=daily_bars(figures.leads_per_day),
         chart_days=CHART_DAYS,
         conversion_days=CONVERSION_DAYS,
