@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from crm.database import utcnow
 from crm.extensions import db
 from crm.models import FollowUp, Lead
+from tests.helpers import form_fields
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -167,3 +168,29 @@ def test_follow_ups_are_only_for_open_leads(app, desk):
     response = schedule(desk, "2099-03-05T10:00")
     assert response.status_code == 422
     assert "Follow-ups are for open leads" in response.get_data(as_text=True)
+
+
+def test_an_agent_sends_the_follow_up_form_as_shown_for_a_colleagues_lead(app, desk):
+    colleague = make_staff(app, "agent", "bengaluru", name="Chitra Agent")
+    stranger = make_staff(app, "agent", "bengaluru", name="Dev Agent")
+    with app.app_context():
+        db.session.execute(
+            update(Lead).where(Lead.id == desk["lead"]).values(assignee_id=colleague)
+        )
+        db.session.commit()
+    page = desk["client"].get(f"/staff/leads/{desk['lead']}").get_data(as_text=True)
+    shown = form_fields(page, ("action", f"/staff/leads/{desk['lead']}/follow-ups"))
+    # The form offers the colleague the lead is with; sending it as shown reminds them.
+    assert shown["assignee"] == str(colleague)
+    response = desk["client"].post(f"/staff/leads/{desk['lead']}/follow-ups", data=shown)
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(FollowUp.assignee_id)) == colleague
+
+    # Handing work to a third person is still a manager's call.
+    shown["assignee"] = str(stranger)
+    response = desk["client"].post(f"/staff/leads/{desk['lead']}/follow-ups", data=shown)
+    assert response.status_code == 422
+    assert "Leads can only be assigned to" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(FollowUp.id))) == 1

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from crm.database import utcnow, write_transaction
 from crm.leads.operations import (
     WorkflowError,
+    branch_staff_member,
     check_assignee,
     clean_note,
     lead_for_update,
@@ -41,6 +42,9 @@ def schedule_follow_up(
             raise WorkflowError("Follow-ups are for open leads; reopen the lead first.")
         if assignee_id is None:
             assignee_id = lead.assignee_id or (actor.id if actor.branch_id else None)
+        if assignee_id in (actor.id, lead.assignee_id):
+            # Reminding oneself or the person the lead is with hands nothing over.
+            branch_staff_member(session, lead, assignee_id)
         else:
             check_assignee(session, actor, lead, assignee_id)
         follow_up = FollowUp(

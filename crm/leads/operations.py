@@ -59,6 +59,7 @@ def leads_for_update(session: Session, actor: StaffUser, lead_ids: Iterable[int]
 def check_assignee(
     session: Session, actor: StaffUser, lead: Lead, assignee_id: int | None
 ) -> StaffUser | None:
+    """Who may give a lead to whom: agents take leads or give them back, managers assign."""
     if actor.role == Role.AGENT and assignee_id not in (actor.id, None):
         raise WorkflowError("Only a manager can assign leads to someone else.")
     if (
@@ -67,12 +68,17 @@ def check_assignee(
         and lead.assignee_id not in (actor.id, None)
     ):
         raise WorkflowError("Only a manager can take a lead away from a colleague.")
-    if assignee_id is None:
+    return branch_staff_member(session, lead, assignee_id)
+
+
+def branch_staff_member(session: Session, lead: Lead, staff_id: int | None) -> StaffUser | None:
+    """The active staff member of the lead's branch with this id; anyone else is refused."""
+    if staff_id is None:
         return None
-    assignee = session.get(StaffUser, assignee_id)
-    if assignee is None or not assignee.active or assignee.branch_id != lead.branch_id:
+    person = session.get(StaffUser, staff_id)
+    if person is None or not person.active or person.branch_id != lead.branch_id:
         raise WorkflowError("Leads can only be assigned to active staff of the lead's branch.")
-    return assignee
+    return person
 
 
 def record_event(
