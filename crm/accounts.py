@@ -24,6 +24,18 @@ class AccountNotFound(AccountError):
     """No such account."""
 
 
+def staff_by_email(typed: str | None) -> StaffUser | None:
+    """The staff account with this email however it was typed (case, spaces), or None; an
+    address that is not an email at all matches nobody."""
+    try:
+        address = normalise_email(typed)
+    except InvalidContact:
+        return None
+    if not address:
+        return None
+    return db.session.scalar(select(StaffUser).where(StaffUser.email == address))
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 

@@ -18,10 +18,9 @@ from flask_login import LoginManager
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash
 
-from crm.accounts import hash_password, password_matches
+from crm.accounts import hash_password, password_matches, staff_by_email
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
-from crm.leads.contact import InvalidContact, normalise_email
 from crm.models import StaffSession, StaffUser
 
 # Don't write "last seen" on every request: once a minute is precise enough for idle timeouts.
@@ -43,13 +42,7 @@ def _hash(token: str) -> str:
 
 
 def authenticate(email: str, password: str) -> StaffUser:
-    try:
-        address = normalise_email(email)
-    except InvalidContact:
-        address = None
-    user = (
-        db.session.scalar(select(StaffUser).where(StaffUser.email == address)) if address else None
-    )
+    user = staff_by_email(email)
     if user is None:
         check_password_hash(_dummy_hash(), password)
         raise SignInRefused("The email or password is not right.")

@@ -7,10 +7,9 @@ import os
 
 import click
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
 
-from crm.extensions import db
-from crm.leads.contact import InvalidContact, normalise_email
+from crm.accounts import staff_by_email
+from crm.leads.contact import InvalidContact
 from crm.models import StaffUser
 
 NO_MATCH_EXIT = 1
@@ -81,11 +80,7 @@ def purge_command(dry_run: bool) -> None:
 
 
 def _admin(address: str) -> StaffUser:
-    try:
-        normalised = normalise_email(address)
-    except InvalidContact as error:
-        raise click.BadParameter(str(error), param_hint="--by") from error
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == normalised))
+    user = staff_by_email(address)
     if user is None or not user.is_admin or not user.active:
         raise click.BadParameter("not an active administrator account.", param_hint="--by")
     return user

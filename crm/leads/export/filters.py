@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, or_, select
 
+from crm.accounts import staff_by_email
 from crm.extensions import db
 from crm.leads.queries import visible_leads
 from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, Role, StaffUser
@@ -108,7 +109,7 @@ def _branch(actor: StaffUser, slug: str) -> Branch | None:
 
 
 def _assignee_id(actor: StaffUser, email: str) -> int:
-    person = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    person = staff_by_email(email)
     if person is None or (actor.role != Role.ADMIN and person.branch_id != actor.branch_id):
         raise ExportRefused(f"There is no staff member {email!r} in your branch.")
     return person.id
