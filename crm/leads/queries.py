@@ -41,11 +41,20 @@ def get_visible_lead(user: StaffUser, lead_id: int, *, for_update: bool = False)
 
 def assignable_staff(branch_id: int) -> list[StaffUser]:
     """Active agents and managers of a branch: the only people its leads can go to."""
+    return _active_staff_of([branch_id])
+
+
+def staff_in_scope(user: StaffUser) -> list[StaffUser]:
+    """Active staff of every branch this person sees, by name: whom their filters can name."""
+    return _active_staff_of(scope_branch_ids(user))
+
+
+def _active_staff_of(branch_ids: list[int]) -> list[StaffUser]:
     return list(
         db.session.scalars(
             select(StaffUser)
-            .where(StaffUser.branch_id == branch_id, StaffUser.active.is_(True))
-            .order_by(StaffUser.name)
+            .where(StaffUser.branch_id.in_(branch_ids), StaffUser.active.is_(True))
+            .order_by(StaffUser.name, StaffUser.id)
         )
     )
 

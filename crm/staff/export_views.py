@@ -26,7 +26,7 @@ from crm.leads.export import (
     start_export,
     visible_export_records,
 )
-from crm.leads.queries import assignable_staff, scope_branch_ids
+from crm.leads.queries import staff_in_scope
 from crm.models import Role
 from crm.staff import bp
 from crm.staff.access import roles_required
@@ -76,7 +76,7 @@ class ExportForm(FlaskForm):
 
 
 def _form(formdata: object = None) -> ExportForm:
-    form = ExportForm(formdata=formdata) if formdata is not None else ExportForm(formdata=None)
+    form = ExportForm(formdata=formdata)
     if current_user.role == Role.ADMIN:
         form.branch.choices = choices(branch_choices())
         form.branch.choices.insert(0, SelectChoice(ALL_BRANCHES, "All branches"))
@@ -88,11 +88,9 @@ def _form(formdata: object = None) -> ExportForm:
         form.branch.choices = [SelectChoice(own.slug, own.city)]
         if not form.branch.data:
             form.branch.data = own.slug
-    people = []
-    for branch_id in scope_branch_ids(current_user):
-        people += [(person.email, person.name) for person in assignable_staff(branch_id)]
+    people = [(person.email, person.name) for person in staff_in_scope(current_user)]
     form.assignee.choices = [
-        *choices(sorted(people, key=lambda pair: pair[1]), "Anyone"),
+        *choices(people, "Anyone"),
         SelectChoice(UNASSIGNED, "Unassigned"),
     ]
     return form

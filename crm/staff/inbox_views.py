@@ -12,17 +12,14 @@ from crm.database import utcnow
 from crm.http import is_own_path
 from crm.leads import workflow
 from crm.leads.inbox import Cursor, inbox_page
-from crm.leads.queries import LeadNotFound, assignable_staff, scope_branch_ids
+from crm.leads.queries import LeadNotFound, staff_in_scope
 from crm.models import Role
 from crm.staff import bp
 from crm.staff.forms import UNASSIGNED_CHOICE, BulkForm, InboxFilterForm, choices
 
 
 def _staff_in_scope() -> list[tuple[str, str]]:
-    people = []
-    for branch_id in scope_branch_ids(current_user):
-        people += [(str(person.id), person.name) for person in assignable_staff(branch_id)]
-    return sorted(people, key=lambda pair: pair[1])
+    return [(str(person.id), person.name) for person in staff_in_scope(current_user)]
 
 
 def _filter_form() -> InboxFilterForm:
@@ -33,7 +30,7 @@ def _filter_form() -> InboxFilterForm:
 
 
 def _bulk_form(formdata: object = None) -> BulkForm:
-    form = BulkForm(formdata=formdata) if formdata is not None else BulkForm(formdata=None)
+    form = BulkForm(formdata=formdata)
     form.assignee.choices = choices(_staff_in_scope(), "Nobody (unassigned)")
     return form
 

@@ -125,7 +125,6 @@ def user_update(person_id: int) -> ResponseReturnValue:
 @bp.post("/users/<int:person_id>/deactivate")
 @roles_required(Role.ADMIN)
 def user_deactivate(person_id: int) -> ResponseReturnValue:
-    EmptyForm().validate()
     return _account_action(
         person_id,
         lambda: accounts.set_staff_active(current_user, person_id, False),
@@ -136,7 +135,6 @@ def user_deactivate(person_id: int) -> ResponseReturnValue:
 @bp.post("/users/<int:person_id>/activate")
 @roles_required(Role.ADMIN)
 def user_activate(person_id: int) -> ResponseReturnValue:
-    EmptyForm().validate()
     return _account_action(
         person_id,
         lambda: accounts.set_staff_active(current_user, person_id, True),
