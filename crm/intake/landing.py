@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import request, session
 
+from crm.intake.forms import UTM_MAX
 from crm.leads.capture import UTM_FIELDS
 
 UTM_KEY = "landing_utm"
@@ -18,7 +19,7 @@ REFERRER_KEY = "landing_referrer"
 
 def remember_landing() -> None:
     """Called on every page view; records campaign tags and an outside referrer when present."""
-    tags = {name: request.args.get(name, "")[:200] for name in UTM_FIELDS}
+    tags = {name: request.args.get(name, "")[:UTM_MAX] for name in UTM_FIELDS}
     if any(tags.values()):
         session[UTM_KEY] = {name: value for name, value in tags.items() if value}
     referrer = _outside_referrer(request.referrer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from crm.branches import branch_choices
-from crm.intake.forms import ReachOutForm, new_submission_token
+from crm.intake.forms import UTM_MAX, ReachOutForm, new_submission_token
 from crm.intake.landing import landing_utm
 from crm.intake.spam import sign_shown_at
 from crm.leads.capture import UTM_FIELDS
@@ -18,7 +18,7 @@ def reach_out_form() -> ReachOutForm:
         utm = landing_utm()
         for name in UTM_FIELDS:
             if request.args.get(name):
-                utm[name] = request.args[name][:200]
+                utm[name] = request.args[name][:UTM_MAX]
         form = ReachOutForm(
             formdata=None,
             branches=branch_choices(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from flask import (
     current_app,
     flash,
@@ -73,9 +75,9 @@ def submit() -> ResponseReturnValue:
         if is_transient(error):
             # Busy or out of reach for a moment: sending again will work.
             return _unavailable(form)
-        # A fault to look into, logged as Flask logs any unhandled exception so it is found
-        # the same way; the visitor still gets the form back, not a bare error page.
-        current_app.logger.exception("Exception on %s [%s]", request.path, request.method)
+        # A fault to look into, logged as Flask logs any unhandled exception; the visitor
+        # still gets the form back, not a bare error page.
+        current_app.log_exception(sys.exc_info())
         return _failed(form)
     return _accepted(form)
 

@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from crm.leads.catalogue import INTERESTS
+from crm.leads.followups import FOLLOW_UP_NOTE_MAX
 from crm.leads.inbox import ANY, OPEN, UNASSIGNED, InboxFilters
 from crm.leads.workflow import NOTE_MAX, CallOutcome
 from crm.models import LeadStatus, LostReason, Role
@@ -142,7 +143,9 @@ class FollowUpForm(FlaskForm):
         validators=[_OneOf("Leads can only be assigned to active staff of the lead's branch.")],
     )
     note = StringField(
-        "What for (optional)", id="follow-up-note", validators=[Optional(), at_most(500)]
+        "What for (optional)",
+        id="follow-up-note",
+        validators=[Optional(), at_most(FOLLOW_UP_NOTE_MAX)],
     )
 
     def due_at_utc(self, zone: ZoneInfo) -> datetime:
