@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crm.database import write_transaction
 from crm.extensions import db
+from crm.leads.operations import record_event
 from crm.mail import compose
 from crm.mail.outbox import queue_email
 from crm.models import (
@@ -26,7 +27,6 @@ from crm.models import (
     Enquiry,
     EventKind,
     Lead,
-    LeadEvent,
     LeadStatus,
 )
 
@@ -147,7 +147,8 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     session.add(enquiry)
     lead.enquiry_count += 1
     session.flush()
-    _event(session, lead, EventKind.ENQUIRY, now, {"enquiry_id": enquiry.id, "repeat": repeat})
+    detail = {"enquiry_id": enquiry.id, "repeat": repeat}
+    record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
     queue_lead_emails(session, lead, enquiry, branch, repeat=repeat, now=now)
     return CaptureResult(
         Outcome.MERGED if repeat else Outcome.CREATED, lead_id=lead.id, enquiry_id=enquiry.id
@@ -177,7 +178,7 @@ def _new_lead(
     )
     session.add(lead)
     session.flush()
-    _event(session, lead, EventKind.CREATED, now, created_detail)
+    record_event(session, None, lead, EventKind.CREATED, now, created_detail)
     return lead
 
 
@@ -233,7 +234,8 @@ def _capture_filtered(
     session.add(enquiry)
     lead.enquiry_count += 1
     session.flush()
-    _event(session, lead, EventKind.ENQUIRY, now, {"enquiry_id": enquiry.id, "filtered": reason})
+    detail = {"enquiry_id": enquiry.id, "filtered": reason}
+    record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
     return CaptureResult(Outcome.FILTERED, lead_id=lead.id, enquiry_id=enquiry.id)
 
 
@@ -298,8 +300,9 @@ def _refresh_lead(session: Session, lead: Lead, submission: Submission, now: dat
     lead.last_enquiry_at = now
     lead.updated_at = now
     if lead.status == LeadStatus.LOST:
-        _event(
+        record_event(
             session,
+            None,
             lead,
             EventKind.STATUS,
             now,
@@ -349,10 +352,5 @@ def queue_lead_emails(
         )
     session.flush()
     for email in queued:
-        _event(session, lead, EventKind.EMAIL, now, {"outbox_id": email.id, "kind": email.kind})
-
-
-def _event(
-    session: Session, lead: Lead, kind: EventKind, now: datetime, detail: dict[str, object]
-) -> None:
-    session.add(LeadEvent(lead_id=lead.id, actor_id=None, kind=kind, detail=detail, created_at=now))
+        detail = {"outbox_id": email.id, "kind": email.kind}
+        record_event(session, None, lead, EventKind.EMAIL, now, detail)

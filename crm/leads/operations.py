@@ -83,13 +83,20 @@ def branch_staff_member(session: Session, lead: Lead, staff_id: int | None) -> S
 
 def record_event(
     session: Session,
-    actor: StaffUser,
+    actor: StaffUser | None,
     lead: Lead,
     kind: EventKind,
     now: datetime,
     detail: dict[str, Any],
 ) -> LeadEvent:
-    event = LeadEvent(lead_id=lead.id, actor_id=actor.id, kind=kind, detail=detail, created_at=now)
+    """The timeline entry for a change to a lead; no actor means the website or the system."""
+    event = LeadEvent(
+        lead_id=lead.id,
+        actor_id=actor.id if actor is not None else None,
+        kind=kind,
+        detail=detail,
+        created_at=now,
+    )
     session.add(event)
     return event
 
