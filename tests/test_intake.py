@@ -13,7 +13,8 @@ from crm.database import utcnow
 from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE
 from crm.models import Enquiry, EventKind, Lead, LeadEvent, LeadStatus, OutboxEmail
-from tests.helpers import VALID_FIELDS, form_notice, reach_out_fields, submit_reach_out
+from tests.helpers import VALID_FIELDS, form_fields, form_notice, reach_out_fields, submit_reach_out
+from tests.staff_helpers import enter_as, make_staff
 
 ARTICLE = "/blog/acupressure-points-for-back-pain"
 
@@ -378,3 +379,19 @@ def test_an_open_lead_collects_enquiries_however_old(client, app):
     _age_only_lead(app, status=LeadStatus.CONTACTED, days=90)
     assert submit_reach_out(client, json=True).status_code == 201
     assert only_lead(app).enquiry_count == 2
+
+
+def test_a_reopening_enquiry_makes_a_staff_form_shown_before_it_stale(client, app):
+    assert submit_reach_out(client, json=True).status_code == 201
+    _age_only_lead(app, status=LeadStatus.LOST, days=10)
+    lead_id = only_lead(app).id
+    staff = enter_as(app.test_client(), app, make_staff(app, "manager", "bengaluru"))
+    page = staff.get(f"/staff/leads/{lead_id}").get_data(as_text=True)
+    seen = form_fields(page, ("action", f"/staff/leads/{lead_id}/status"))
+
+    assert submit_reach_out(client, json=True).status_code == 201  # the person writes again
+    # The manager's form still speaks of a lost lead: saving it must not pass unnoticed.
+    response = staff.post(f"/staff/leads/{lead_id}/status", data={**seen, "status": "appointment_booked"})
+    assert response.status_code == 409
+    assert "Someone else saved this lead while you had it open" in response.get_data(as_text=True)
+    assert only_lead(app).status == LeadStatus.CONTACTED

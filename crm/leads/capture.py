@@ -310,6 +310,7 @@ def _refresh_lead(session: Session, lead: Lead, submission: Submission, now: dat
         )
         lead.status = LeadStatus.CONTACTED
         lead.lost_reason = None
+        lead.version += 1  # a staff form shown before the reopening is now stale
 
 
 def queue_lead_emails(
