@@ -107,6 +107,20 @@ def end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
     )
 
 
+def staff_accounts() -> list[StaffUser]:
+    """Every staff account for the admin's list: active ones first, then by name."""
+    return list(
+        db.session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name))
+    )
+
+
+def staff_account(user_id: int) -> StaffUser:
+    person = db.session.get(StaffUser, user_id)
+    if person is None:
+        raise AccountNotFound("There is no such account.")
+    return person
+
+
 def _require_admin(actor: StaffUser) -> None:
     if actor.role != Role.ADMIN:
         raise AccountError("Only an administrator can manage staff accounts.")
@@ -144,9 +158,7 @@ def update_staff_user(
         raise AccountError("Please choose a role.") from error
     name = _staff_name(name)
     with write_transaction() as session:
-        user = session.get(StaffUser, user_id)
-        if user is None:
-            raise AccountNotFound("There is no such account.")
+        user = staff_account(user_id)
         branch = _branch_for(session, new_role, branch_slug)
         demoting_an_admin = user.role == Role.ADMIN and new_role != Role.ADMIN and user.active
         if demoting_an_admin and not _other_active_admins(session, user.id):
@@ -164,9 +176,7 @@ def set_staff_active(actor: StaffUser, user_id: int, active: bool) -> StaffUser:
     """Deactivate (ending every live session at once) or reactivate an account."""
     _require_admin(actor)
     with write_transaction() as session:
-        user = session.get(StaffUser, user_id)
-        if user is None:
-            raise AccountNotFound("There is no such account.")
+        user = staff_account(user_id)
         if not active:
             if user.id == actor.id:
                 raise AccountError("You cannot deactivate your own account.")
@@ -182,9 +192,7 @@ def reset_staff_password(actor: StaffUser, user_id: int, password: str) -> Staff
     _require_admin(actor)
     check_password_strength(password)
     with write_transaction() as session:
-        user = session.get(StaffUser, user_id)
-        if user is None:
-            raise AccountNotFound("There is no such account.")
+        user = staff_account(user_id)
         user.password_hash = hash_password(password)
         end_all_sessions(session, user.id, utcnow())
     return user

@@ -5,12 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from crm import accounts
 from crm.branches import branch_choices
-from crm.extensions import db
-from crm.models import Role, StaffUser
+from crm.models import Role
 from crm.staff import bp
 from crm.staff.access import roles_required
 from crm.staff.forms import EmptyForm, NewStaffForm, PasswordResetForm, StaffAccountForm, choices
@@ -22,9 +20,7 @@ def _with_branches(form: StaffAccountForm) -> StaffAccountForm:
 
 
 def _render_list(new_form: NewStaffForm | None = None, status: int = 200) -> ResponseReturnValue:
-    people = db.session.scalars(
-        select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name)
-    ).all()
+    people = accounts.staff_accounts()
     new_form = new_form or _with_branches(NewStaffForm(formdata=None))
     return render_template(
         "staff/users.html", people=people, new_form=new_form, button=EmptyForm()
@@ -64,8 +60,9 @@ def _render_person(
     password_form: PasswordResetForm | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    person = db.session.get(StaffUser, person_id)
-    if person is None:
+    try:
+        person = accounts.staff_account(person_id)
+    except accounts.AccountNotFound:
         abort(404)
     form = form or _with_branches(
         StaffAccountForm(
