@@ -11,6 +11,9 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import WEEKDAYS, Branch
+from crm.models.branch import DEFAULT_TIME_ZONE
+
+DEFAULT_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 
 DAY_NAMES = {
     "mon": "Monday",
@@ -64,8 +67,9 @@ def weekly_hours(branch: Branch) -> list[HoursRow]:
     return [HoursRow(DAY_NAMES[day], opening_spans(branch, day)) for day in WEEKDAYS]
 
 
-def branch_zone(branch: Branch) -> ZoneInfo:
-    return ZoneInfo(branch.time_zone or "Asia/Kolkata")
+def branch_zone(branch: Branch | None) -> ZoneInfo:
+    """The branch's time zone; the clinic's own for no branch (an admin, or all branches)."""
+    return ZoneInfo(branch.time_zone) if branch is not None and branch.time_zone else DEFAULT_ZONE
 
 
 def is_open_at(branch: Branch, moment: datetime) -> bool:

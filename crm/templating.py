@@ -11,8 +11,9 @@ from crm.leads.capture import FilterReason
 from crm.leads.catalogue import interest_label
 from crm.leads.contact import display_branch_phone, display_phone
 from crm.models import STATUS_LABELS, LeadStatus
+from crm.models.branch import DEFAULT_TIME_ZONE
 
-DEFAULT_ZONE = "Asia/Kolkata"
+DEFAULT_ZONE = DEFAULT_TIME_ZONE
 
 
 def local_time(

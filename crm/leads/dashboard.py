@@ -7,10 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 
+from crm.branches import DEFAULT_ZONE
 from crm.extensions import db
 from crm.leads.queries import scope_branch_ids, visible_leads
 from crm.leads.response_time import working_minutes
@@ -18,7 +18,7 @@ from crm.models import Branch, FollowUp, Lead, LeadStatus, StaffUser
 
 CHART_DAYS = 30
 CONVERSION_DAYS = 30
-REPORT_ZONE = ZoneInfo("Asia/Kolkata")
+REPORT_ZONE = DEFAULT_ZONE
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import binascii
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
+from crm.branches import DEFAULT_ZONE
 from crm.extensions import db
 from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
 from crm.leads.queries import visible_leads
@@ -26,7 +26,6 @@ from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, Role, StaffUser
 OPEN = "open"
 ANY = "any"
 UNASSIGNED = "none"
-DEFAULT_ZONE = ZoneInfo("Asia/Kolkata")
 
 
 @dataclass(frozen=True)

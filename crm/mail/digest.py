@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from crm.branches import branch_zone
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.queries import visible_leads
 from crm.mail import compose
 from crm.mail.outbox import message_id_domain, queue_email
 from crm.models import Branch, FollowUp, Lead, OutboxEmail, StaffUser
-from crm.templating import DEFAULT_ZONE
 
 KIND = "followup_digest"
 
@@ -45,7 +45,7 @@ class DigestOutcome:
 
 
 def staff_zone(user: StaffUser) -> ZoneInfo:
-    return ZoneInfo((user.branch.time_zone if user.branch else None) or DEFAULT_ZONE)
+    return branch_zone(user.branch)
 
 
 def local_day(user: StaffUser, now: datetime) -> tuple[date, datetime, datetime]:

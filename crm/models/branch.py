@@ -12,6 +12,10 @@ from crm.extensions import db
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+# The clinic is in India: the zone of a branch that names none, and of reports across branches.
+DEFAULT_TIME_ZONE = "Asia/Kolkata"
+
+
 class Branch(db.Model):
     """A clinic location. Branches are data: adding a city needs no code."""
 
@@ -24,7 +28,7 @@ class Branch(db.Model):
     address: Mapped[str] = mapped_column(Text)
     phone: Mapped[str] = mapped_column(String(20))
     notification_email: Mapped[str] = mapped_column(String(254))
-    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Kolkata")
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
     # {"mon": [["09:00", "20:00"]], ..., "sun": []}: local times, several spans a day allowed.
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sort_order: Mapped[int] = mapped_column(default=0)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, or_, select
 
 from crm.accounts import staff_by_email
+from crm.branches import branch_zone
 from crm.extensions import db
 from crm.leads.queries import visible_leads
 from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, Role, StaffUser
@@ -119,7 +120,7 @@ def _created_between(branches: list[Branch], since: date | None, until: date | N
     """Whole local days, in each branch's own time zone (branches in other zones differ)."""
     by_zone: dict[str, list[int]] = defaultdict(list)
     for branch in branches:
-        by_zone[branch.time_zone or "Asia/Kolkata"].append(branch.id)
+        by_zone[branch_zone(branch).key].append(branch.id)
     clauses = []
     for zone_name, ids in by_zone.items():
         zone = ZoneInfo(zone_name)

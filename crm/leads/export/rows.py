@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, Select, String, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
+from crm.branches import branch_zone
 from crm.leads.catalogue import INTERESTS
 from crm.models import STATUS_LABELS, Branch, Enquiry, Lead, LostReason
 
@@ -125,9 +126,7 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
     dates and pipeline fields but none of the person's details.
     """
     city = {branch.id: neutralise(branch.city) for branch in branches}
-    clocks = {
-        branch.id: BranchClock(ZoneInfo(branch.time_zone or "Asia/Kolkata")) for branch in branches
-    }
+    clocks = {branch.id: BranchClock(branch_zone(branch)) for branch in branches}
     stamps = {
         branch_id: clock.text if as_text else clock.cell for branch_id, clock in clocks.items()
     }

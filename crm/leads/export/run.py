@@ -6,11 +6,11 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
+from crm.branches import branch_zone
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.export.filters import ExportFilters, ExportRefused, export_filename, resolve
@@ -22,7 +22,6 @@ CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-DEFAULT_ZONE = ZoneInfo("Asia/Kolkata")
 
 
 @dataclass
@@ -108,7 +107,7 @@ def start_export(
     exporter = actor if actor is not None else StaffUser(role=Role.ADMIN, branch_id=None)
     scope = resolve(exporter, filters)
     now = now or utcnow()
-    zone = ZoneInfo(scope.branch.time_zone) if scope.branch else DEFAULT_ZONE
+    zone = branch_zone(scope.branch)
     filename = export_filename(scope.branch, filters, now.astimezone(zone).date(), chosen.value)
     shape = row_shaper(scope.branches, _staff_names(), as_text=chosen == ExportFormat.CSV)
     with write_transaction() as session:
