@@ -84,38 +84,40 @@ def submit() -> ResponseReturnValue:
 
 @bp.errorhandler(429)
 def _too_many(error: HTTPException) -> ResponseReturnValue:
-    if wants_json():
-        return jsonify(ok=False, message=TOO_MANY_MESSAGE, errors={}), 429
-    g.reach_out_notice = TOO_MANY_MESSAGE
-    response = make_response(_render_form_page(ReachOutForm(branches=branch_choices()), 429))
-    response.headers.update(getattr(error, "headers", None) or {})
-    return response
+    headers = dict(getattr(error, "headers", None) or {})
+    return _refused(ReachOutForm(branches=branch_choices()), TOO_MANY_MESSAGE, 429, headers)
 
 
 def _unavailable(form: ReachOutForm) -> ResponseReturnValue:
-    if wants_json():
-        return jsonify(ok=False, message=BUSY_MESSAGE, errors={}), 503, {"Retry-After": "5"}
-    g.reach_out_notice = BUSY_MESSAGE
-    return _render_form_page(form, 503)
+    return _refused(form, BUSY_MESSAGE, 503, {"Retry-After": "5"})
 
 
 def _failed(form: ReachOutForm) -> ResponseReturnValue:
-    if wants_json():
-        return jsonify(ok=False, message=FAULT_MESSAGE, errors={}), 500
-    g.reach_out_notice = FAULT_MESSAGE
-    return _render_form_page(form, 500)
+    return _refused(form, FAULT_MESSAGE, 500)
 
 
 @bp.errorhandler(CSRFError)
 def _expired(_error: CSRFError) -> ResponseReturnValue:
     """A missing or stale CSRF token: nothing is stored, and the visitor keeps what they typed."""
-    if wants_json():
-        return jsonify(
-            ok=False, message=EXPIRED_MESSAGE, errors={}, csrf_token=generate_csrf()
-        ), 400
     form = ReachOutForm(branches=branch_choices())
-    g.reach_out_notice = EXPIRED_MESSAGE
-    return _render_form_page(form, 400)
+    return _refused(form, EXPIRED_MESSAGE, 400, json_extra={"csrf_token": generate_csrf()})
+
+
+def _refused(
+    form: ReachOutForm,
+    message: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+    json_extra: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    """Nothing was stored, for a reason that is not the visitor's input: say why, keep the form."""
+    if wants_json():
+        body = jsonify(ok=False, message=message, errors={}, **(json_extra or {}))
+        return body, status, headers or {}
+    g.reach_out_notice = message
+    response = make_response(_render_form_page(form, status))
+    response.headers.update(headers or {})
+    return response
 
 
 def _submission(form: ReachOutForm) -> Submission:
