@@ -121,3 +121,11 @@ def test_older_exports_are_a_page_away(app, runner, world):
     second = client.get(older).get_data(as_text=True)
     assert len(record_rows(second)) == 1
     assert "Older exports" not in second
+
+    # A last page that is exactly full offers no link to an empty one.
+    cli_export(runner, "--branch", "bengaluru")
+    first = client.get("/staff/exports").get_data(as_text=True)
+    older = re.search(r'href="(/staff/exports\?before=\d+)"', first).group(1)
+    second = client.get(older).get_data(as_text=True)
+    assert len(record_rows(second)) == 2
+    assert "Older exports" not in second

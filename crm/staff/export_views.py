@@ -98,13 +98,11 @@ def _form(formdata: object = None) -> ExportForm:
 
 def _render(form: ExportForm, status: int = 200) -> ResponseReturnValue:
     before = request.args.get("before", "")
-    records = visible_export_records(
+    records, older = visible_export_records(
         current_user,
         before=int(before) if before.isdigit() and len(before) < 12 else None,
         limit=current_app.config["EXPORT_RECORDS_PAGE_SIZE"],
     )
-    full_page = len(records) == current_app.config["EXPORT_RECORDS_PAGE_SIZE"]
-    older = records[-1].id if records and full_page else None
     return render_template(
         "staff/exports.html",
         form=form,

@@ -143,8 +143,9 @@ def _staff_names() -> dict[int, str]:
 
 def visible_export_records(
     user: StaffUser, *, before: int | None = None, limit: int = 50
-) -> list[ExportRecord]:
-    """Newest first. Administrators see every export; a manager sees their own branch's."""
+) -> tuple[list[ExportRecord], int | None]:
+    """A page of export records, newest first, and the cursor of the next older page (None on
+    the last page). Administrators see every export; a manager sees their own branch's."""
     query = select(ExportRecord).options(
         joinedload(ExportRecord.branch), joinedload(ExportRecord.staff)
     )
@@ -152,4 +153,7 @@ def visible_export_records(
         query = query.where(ExportRecord.branch_id == user.branch_id)
     if before is not None:
         query = query.where(ExportRecord.id < before)
-    return list(db.session.scalars(query.order_by(ExportRecord.id.desc()).limit(limit)))
+    records = list(db.session.scalars(query.order_by(ExportRecord.id.desc()).limit(limit + 1)))
+    # One row more than a page tells whether an older page exists without a second query.
+    older = records[limit - 1].id if len(records) > limit else None
+    return records[:limit], older
