@@ -46,11 +46,16 @@ def filter_reason(reason: str | None) -> str:
         return reason or ""
 
 
+def whatsapp_link(e164: str | None) -> str:
+    return f"https://wa.me/{e164.lstrip('+')}" if e164 else ""
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(clock, "clock")
     app.add_template_filter(display_phone, "phone")
     app.add_template_filter(display_branch_phone, "branch_phone")
+    app.add_template_filter(whatsapp_link, "whatsapp")
     app.add_template_filter(interest_label, "interest_label")
     app.add_template_filter(status_label, "status_label")
     app.add_template_filter(filter_reason, "filter_reason")

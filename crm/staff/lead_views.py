@@ -57,6 +57,10 @@ def _staff_choices(lead: Lead) -> list[tuple[str, str]]:
     return [(str(person.id), person.name) for person in staff]
 
 
+def _next_statuses(lead: Lead) -> list[tuple[str, str]]:
+    return [(status.value, status.label) for status in allowed_next(lead.status)]
+
+
 def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[str, FlaskForm]:
     """Every action form of the page, bound to the lead; a submitted one keeps its input."""
     submitted = submitted or {}
@@ -79,9 +83,7 @@ def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[st
             assignee=str(lead.assignee_id or current_user.id),
         ),
     }
-    forms["status"].status.choices = choices(
-        [(status.value, status.label) for status in allowed_next(lead.status)], "Choose…"
-    )
+    forms["status"].status.choices = choices(_next_statuses(lead), "Choose…")
     forms["assign"].assignee.choices = choices(staff, "Nobody (unassigned)")
     forms["follow_up"].assignee.choices = choices(staff)
     for name in ("status", "assign", "release"):
@@ -144,7 +146,7 @@ def lead(lead_id: int) -> ResponseReturnValue:
 def lead_status(lead_id: int) -> ResponseReturnValue:
     lead = _lead_or_404(lead_id)
     form = StatusForm()
-    form.status.choices = choices([(s.value, s.label) for s in allowed_next(lead.status)])
+    form.status.choices = choices(_next_statuses(lead))
     if not form.validate():
         return _invalid(lead_id, form, status=form)
     return _perform(
@@ -286,8 +288,3 @@ def lead_email_retry(lead_id: int, email_id: int) -> ResponseReturnValue:
         lambda: workflow.retry_email(current_user, lead_id, email_id),
         "The email will be sent again.",
     )
-
-
-@bp.app_template_filter("whatsapp")
-def whatsapp_link(e164: str) -> str:
-    return f"https://wa.me/{e164.lstrip('+')}" if e164 else ""
