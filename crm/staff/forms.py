@@ -148,8 +148,8 @@ class FollowUpForm(FlaskForm):
         validators=[Optional(), at_most(FOLLOW_UP_NOTE_MAX)],
     )
 
-    def due_at_utc(self, zone: ZoneInfo) -> datetime:
-        """The typed local time, in the branch's time zone, as UTC."""
+    def due_at_in(self, zone: ZoneInfo) -> datetime:
+        """The typed wall-clock time as a moment in the branch's time zone."""
         return self.due_at.data.replace(tzinfo=zone)
 
 

@@ -253,7 +253,7 @@ def lead_follow_up(lead_id: int) -> ResponseReturnValue:
         lambda: workflow.schedule_follow_up(
             current_user,
             lead_id,
-            form.due_at_utc(branch_zone(lead.branch)),
+            form.due_at_in(branch_zone(lead.branch)),
             assignee_id=int(form.assignee.data),
             note=form.note.data,
         ),
