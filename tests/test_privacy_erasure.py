@@ -14,6 +14,7 @@ from crm.accounts import create_staff_user
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.anonymise import CANCELLED, ERASED
+from crm.leads.dashboard import dashboard_figures
 from crm.leads.privacy import ErasureNotAllowed, erase_lead, erase_person
 from crm.leads.queries import LeadNotFound
 from crm.mail.outbox import queue_email
@@ -293,6 +294,12 @@ def test_erasing_by_phone_removes_every_trace_and_keeps_the_figures(app, runner,
         others = other_peoples_rows(db.session)
         events_before = db.session.scalar(select(func.count(LeadEvent.id)))
         refs = [lead.reference for lead in leads_of(db.session, "+919845012345")]
+        admin = db.session.get(StaffUser, people["admin"])
+        moment = utcnow()
+        dashboard_before = dashboard_figures(admin, moment)
+        assert sum(dashboard_before.by_status.values()) == len(
+            db.session.scalars(select(Lead)).all()
+        )
 
     result = runner.invoke(
         args=["leads", "erase", "--phone", "98450 12345", "--by", "ADMIN@Clinic.Example"]
@@ -310,6 +317,11 @@ def test_erasing_by_phone_removes_every_trace_and_keeps_the_figures(app, runner,
         assert figures(session) == before
         assert other_peoples_rows(session) == others
         assert session.scalar(select(func.count(LeadEvent.id))) == events_before + 2
+        # The dashboard itself counts the same; only the person's open follow-up is closed.
+        dashboard_after = dashboard_figures(session.get(StaffUser, people["admin"]), moment)
+        assert dashboard_after.overdue_follow_ups <= dashboard_before.overdue_follow_ups
+        dashboard_after.overdue_follow_ups = dashboard_before.overdue_follow_ups
+        assert dashboard_after == dashboard_before
 
         erased = session.scalars(
             select(Lead).where(Lead.erased_at.is_not(None)).order_by(Lead.id)
