@@ -88,7 +88,14 @@ def test_with_javascript_the_form_sends_in_place_and_again(browser, live_server,
     page = context.new_page()
     page.goto(f"{live_server}{ARTICLE}?utm_source=newsletter")
     fill_reach_out(page)
+    # Hold the request on its way, to see the form while it is being sent.
+    held = []
+    page.route("**/leads", lambda route: held.append(route))
     page.click("[data-submit]")
+    page.wait_for_function("() => document.querySelector('[data-submit]').disabled")
+    assert len(held) == 1  # one click, one request, and the button refuses a second press
+    held[0].continue_()
+    page.unroute("**/leads")
     success_notice(page).wait_for()
     assert page.locator("[data-submit]").is_enabled()
     with app.app_context():
