@@ -307,3 +307,19 @@ def test_healthz_reports_the_backlog_and_answers_200(client, app):
     assert body["outbox"]["failed"] == 0
     assert body["outbox"]["oldest_pending_age_seconds"] >= 20 * 60
     assert "waiting to be sent, the oldest for 20 minutes" in body["outbox"]["warning"]
+
+
+def test_each_failed_attempt_waits_twice_as_long_as_the_last(client, runner, app):
+    assert submit_reach_out(client, json=True).status_code == 201  # nothing listens: all fail
+    delays = []
+    for attempt in (1, 2, 3, 4):
+        make_due(app)
+        tried_at = utcnow()
+        assert "to retry later 2" in send(runner).output
+        rows = outbox(app)
+        assert [row.attempts for row in rows] == [attempt, attempt]
+        delays.append(min(row.next_attempt_at - tried_at for row in rows).total_seconds())
+    # 60 s after the first failure, then 120, 240, 480: each with up to 10% jitter on top.
+    for attempt, delay in enumerate(delays, start=1):
+        expected = 60 * 2 ** (attempt - 1)
+        assert expected <= delay <= expected * 1.1 + 5, (attempt, delays)
