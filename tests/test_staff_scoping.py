@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crm.extensions import db
-from crm.models import FollowUp
+from crm.models import FollowUp, OutboxEmail
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, staff_cast
 
 
@@ -41,7 +41,28 @@ def world(app):
     assert response.status_code == 303
     with app.app_context():
         follow_up = db.session.scalar(select(FollowUp.id))
-    return {"people": people, "leads": leads, "follow_up": follow_up}
+        # An email of each lead that could not be sent: the one thing staff may retry.
+        emails = {
+            key: db.session.scalar(
+                select(OutboxEmail.id)
+                .where(OutboxEmail.lead_id == lead_id, OutboxEmail.kind == "lead_alert")
+                .order_by(OutboxEmail.id)
+            )
+            for key, lead_id in leads.items()
+        }
+        assert all(emails.values()), emails
+        db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(emails.values()))
+            .values(status="failed", last_error="550 mailbox unavailable")
+        )
+        db.session.commit()
+    return {"people": people, "leads": leads, "follow_up": follow_up, "emails": emails}
+
+
+def email_status(app, email_id: int) -> str:
+    with app.app_context():
+        return db.session.get(OutboxEmail, email_id).status
 
 
 def lead_rules(app) -> list[tuple[str, set[str]]]:
@@ -61,10 +82,17 @@ def test_every_lead_url_is_404_for_another_branchs_lead(app, world):
     token = csrf_token(client)
     blr = world["leads"]["blr"]
     before = lead_state(app, blr)
+    tried = []
     for rule, methods in lead_rules(app):
-        url = rule.replace("<int:lead_id>", str(blr)).replace(
-            "<int:follow_up_id>", str(world["follow_up"])
+        url = (
+            rule.replace("<int:lead_id>", str(blr))
+            .replace("<int:follow_up_id>", str(world["follow_up"]))
+            .replace("<int:email_id>", str(world["emails"]["blr"]))
         )
+        # Every placeholder is filled with a real id of the Bengaluru lead, so a 404 comes
+        # from the branch check and never from a URL the router cannot match.
+        assert "<" not in url and ">" not in url, url
+        tried.append(url)
         for method in methods:
             data = {
                 "csrf_token": token,
@@ -77,9 +105,17 @@ def test_every_lead_url_is_404_for_another_branchs_lead(app, world):
             }
             response = client.open(url, method=method, data=data if method == "POST" else None)
             assert response.status_code == 404, (method, url)
+    assert f"/staff/leads/{blr}/emails/{world['emails']['blr']}/retry" in tried
     assert lead_state(app, blr) == before
-    # while their own branch's lead opens fine
-    assert client.get(f"/staff/leads/{world['leads']['hyd']}").status_code == 200
+    assert email_status(app, world["emails"]["blr"]) == "failed"  # not queued again
+    # while their own branch's lead opens fine, and its failed email can be retried
+    hyd = world["leads"]["hyd"]
+    assert client.get(f"/staff/leads/{hyd}").status_code == 200
+    retry = client.post(
+        f"/staff/leads/{hyd}/emails/{world['emails']['hyd']}/retry", data={"csrf_token": token}
+    )
+    assert retry.status_code == 303
+    assert email_status(app, world["emails"]["hyd"]) == "pending"
 
 
 def test_unknown_lead_ids_are_404(app, world):
