@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from crm.database import utcnow
 from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE
 from crm.models import Enquiry, EventKind, Lead, LeadEvent, LeadStatus, OutboxEmail
+from tests.conftest import make_app
 from tests.helpers import VALID_FIELDS, form_fields, form_notice, reach_out_fields, submit_reach_out
 from tests.staff_helpers import enter_as, make_staff
 
@@ -168,12 +170,32 @@ def test_capture_queues_the_branch_alert_and_the_acknowledgement(client, app):
         assert kinds == [EventKind.CREATED, EventKind.ENQUIRY, EventKind.EMAIL, EventKind.EMAIL]
 
 
-def test_the_client_address_is_stored_only_as_a_keyed_hash(client, app):
+def test_the_client_address_is_stored_only_as_a_keyed_hash(client, app, database_url):
     client.environ_base["REMOTE_ADDR"] = "203.0.113.7"
     assert submit_reach_out(client, json=True).status_code == 201
     [enquiry] = enquiries(app)
     assert re.fullmatch(r"[0-9a-f]{64}", enquiry.client_address_hash)
     assert "203.0.113.7" not in enquiry.client_address_hash
+    # Keyed: not a plain digest anyone could recompute from the address alone...
+    for algorithm in ("sha256", "sha3_256", "blake2s"):
+        assert enquiry.client_address_hash != hashlib.new(algorithm, b"203.0.113.7").hexdigest()
+    assert enquiry.client_address_hash != hashlib.blake2b(b"203.0.113.7").hexdigest()[:64]
+    assert (
+        enquiry.client_address_hash != hashlib.blake2b(b"203.0.113.7", digest_size=32).hexdigest()
+    )
+    # ...the same for the same address under this key, different under another app's key.
+    other_app = make_app(database_url, SECRET_KEY="another-secret-key")
+    other = other_app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    assert submit_reach_out(other, json=True, phone="99000 11223", email="").status_code == 201
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    assert submit_reach_out(client, json=True, phone="99000 44556", email="").status_code == 201
+    other_key, same_key = enquiries(app)[1:]
+    assert same_key.client_address_hash == enquiry.client_address_hash
+    assert re.fullmatch(r"[0-9a-f]{64}", other_key.client_address_hash)
+    assert other_key.client_address_hash != enquiry.client_address_hash
+    with other_app.app_context():
+        db.engine.dispose()
 
 
 # --- Refusals -----------------------------------------------------------------------------------
@@ -316,6 +338,7 @@ def test_a_repeated_submission_token_stores_one_enquiry_and_still_succeeds(clien
 
 def test_repeat_phone_at_the_same_branch_adds_an_enquiry_to_the_same_lead(client, app):
     assert submit_reach_out(client, json=True, message="first").status_code == 201
+    first_enquiry_at = only_lead(app).last_enquiry_at
     assert (
         submit_reach_out(
             client, json=True, phone="+91 98450 12345", email="", message="second"
@@ -326,6 +349,11 @@ def test_repeat_phone_at_the_same_branch_adds_an_enquiry_to_the_same_lead(client
     assert lead.enquiry_count == 2
     assert [e.message for e in enquiries(app)] == ["first", "second"]
     assert lead.last_enquiry_at >= lead.created_at
+    # The repeat moves the lead's last enquiry to the second enquiry's own time.
+    first, second = enquiries(app)
+    assert first_enquiry_at == first.created_at == lead.created_at
+    assert lead.last_enquiry_at == second.created_at
+    assert lead.last_enquiry_at > first_enquiry_at
     with app.app_context():
         repeat_flags = [
             e.detail["repeat"]
@@ -391,7 +419,9 @@ def test_a_reopening_enquiry_makes_a_staff_form_shown_before_it_stale(client, ap
 
     assert submit_reach_out(client, json=True).status_code == 201  # the person writes again
     # The manager's form still speaks of a lost lead: saving it must not pass unnoticed.
-    response = staff.post(f"/staff/leads/{lead_id}/status", data={**seen, "status": "appointment_booked"})
+    response = staff.post(
+        f"/staff/leads/{lead_id}/status", data={**seen, "status": "appointment_booked"}
+    )
     assert response.status_code == 409
     assert "Someone else saved this lead while you had it open" in response.get_data(as_text=True)
     assert only_lead(app).status == LeadStatus.CONTACTED

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +24,7 @@ from crm import PROJECT_ROOT
 from crm.database import utcnow, write_transaction
 from crm.logs import EMAIL_MARK, PHONE_MARK, REDACTED, RedactingFilter, redact
 from crm.models import Enquiry
+from tests.conftest import make_app
 from tests.helpers import submit_reach_out
 
 PERSON = {
@@ -112,11 +115,28 @@ def test_ordinary_log_text_survives():
     assert redact(text) == text
 
 
-def test_network_addresses_become_a_keyed_hash(app):
+def test_network_addresses_become_a_keyed_hash(app, database_url):
     first = redact("198.51.100.7 - - and 2001:db8::7")
     assert "198.51.100.7" not in first and "2001:db8::7" not in first
     assert first.startswith("ip-") and first.count("ip-") == 2
     assert redact("198.51.100.7") == redact("198.51.100.7") != redact("198.51.100.8")
+    # Keyed: not a plain digest of the address that anyone could recompute and compare.
+    mark = redact("198.51.100.7")
+    assert re.fullmatch(r"ip-[0-9a-f]{12}", mark)
+    for digest in (
+        hashlib.sha256(b"198.51.100.7").hexdigest(),
+        hashlib.blake2b(b"198.51.100.7").hexdigest(),
+        hashlib.blake2b(b"198.51.100.7", digest_size=32).hexdigest(),
+        hashlib.sha3_256(b"198.51.100.7").hexdigest(),
+    ):
+        assert mark[3:] not in digest
+    # The key comes from the app's SECRET_KEY: another key, another mark; the same key again
+    # (a fresh app, as another worker process would be), the same mark.
+    make_app(database_url, SECRET_KEY="another-secret-key")
+    assert re.fullmatch(r"ip-[0-9a-f]{12}", redact("198.51.100.7"))
+    assert redact("198.51.100.7") != mark
+    make_app(database_url, SECRET_KEY=app.config["SECRET_KEY"])
+    assert redact("198.51.100.7") == mark
 
 
 def test_the_filter_redacts_records_made_without_the_factory():
