@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.staff_helpers import enter_as, make_staff
+from tests.helpers import form_fields
+from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -84,3 +85,48 @@ def test_json_callers_get_json_errors(errors, method, path, data, status, title)
     body = response.get_json()
     assert body["ok"] is False and body["message"]
     assert "secret internals" not in response.get_data(as_text=True)
+
+
+# --- 422 and 429 through real routes ------------------------------------------------------------
+
+
+def in_site_design(html: str) -> None:
+    assert 'href="/static/css/site.css"' in html
+    assert "secret internals" not in html and "Traceback" not in html
+
+
+def test_a_refused_staff_form_is_shown_again_in_the_site_design_as_422(app, errors):
+    """A form that cannot be accepted is not an error page: its own page comes back, saying why."""
+    lead = make_lead(app, name="Asha Rao")
+    response = errors.post(
+        f"/staff/leads/{lead}/notes", data={"csrf_token": csrf_token(errors), "text": "x" * 2001}
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    in_site_design(html)
+    assert "<title>L-000001 · Physiotattva CRM</title>" in html
+    assert "<h1>Asha Rao</h1>" in html
+    assert '<p class="notice notice--error">Please keep it under 2000 characters.</p>' in html
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_too_many_failed_sign_ins_get_a_429_in_the_site_design(app, as_json):
+    app.config["RATELIMIT_LOGIN_PER_ADDRESS"] = "2 per 15 minutes"  # read on each request
+    client = app.test_client()
+    fields = form_fields(client.get("/staff/login").get_data(as_text=True), ("method", "post"))
+    fields.update(email="nobody@clinic.example", password="wrong")
+    for _ in range(2):
+        assert client.post("/staff/login", data=fields).status_code == 401
+    headers = {"Accept": "application/json"} if as_json else {}
+    response = client.post("/staff/login", data=fields, headers=headers)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"]
+    message = "There have been too many attempts from here. Please wait a little and try again."
+    if as_json:
+        assert response.get_json() == {"ok": False, "message": message}
+        return
+    html = response.get_data(as_text=True)
+    in_site_design(html)
+    assert "<h1>Too many attempts</h1>" in html
+    assert "<title>Too many attempts · Physiotattva</title>" in html
+    assert message in html

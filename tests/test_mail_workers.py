@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -84,11 +85,34 @@ def test_two_workers_at_once_send_every_email_exactly_once(app, settings):
     assert {(row.status, row.attempts) for row in rows(app)} == {("sent", 1)}
 
 
+# How long ``crm outbox send`` may take for ``tried`` messages when each send may block on
+# the server: a correctness bound on MAIL_TIMEOUT, not a speed goal. Every blocking socket
+# operation gives up after MAIL_TIMEOUT; a message meets at most two of them (the connect and
+# greeting, then the reply to its DATA), so a worker honouring the timeout spends at most
+# 2 x MAIL_TIMEOUT per message tried, plus STARTUP_ALLOWANCE for the process itself (interpreter,
+# imports, database) on a slow, busy machine. A timeout that is ignored would instead hold the
+# worker until the server gives up (never, here) or GUARD_SECONDS kills it.
+MAIL_TIMEOUT = 1
+STARTUP_ALLOWANCE = 12.0
+
+
+def hang_bound(tried: int) -> float:
+    return STARTUP_ALLOWANCE + tried * 2 * MAIL_TIMEOUT
+
+
+def timed_send(settings: MailSettings, **overrides: object):  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    finished = run_crm(settings, "outbox", "send", MAIL_TIMEOUT=MAIL_TIMEOUT, **overrides)
+    return finished, time.monotonic() - started
+
+
 def test_a_server_that_never_greets_does_not_hold_the_worker(app, settings):
     queue(app, 3)
     with SilentServer() as silent:
-        finished = run_crm(settings, "outbox", "send", MAIL_PORT=silent.port, MAIL_TIMEOUT=1)
+        finished, elapsed = timed_send(settings, MAIL_PORT=silent.port)
     assert finished.returncode == 0, finished.stderr
+    # The worst case tries all three (it stops at the first: the server is down for all).
+    assert elapsed < hang_bound(tried=3), elapsed
     assert "Sent 0, to retry later 3, failed 0." in finished.stdout
     assert all(row.status == "pending" and row.attempts == 1 for row in rows(app))
     assert all("timed out" in row.last_error for row in rows(app))
@@ -98,9 +122,10 @@ def test_a_server_that_hangs_after_the_message_does_not_hold_the_worker(app, set
     queue(app, 2)
     handler = HangAfterData()
     with SMTPServer(handler, port=settings.port):
-        finished = run_crm(settings, "outbox", "send", MAIL_TIMEOUT=1)
+        finished, elapsed = timed_send(settings)
     assert handler.received.is_set()
     assert finished.returncode == 0, finished.stderr
+    assert elapsed < hang_bound(tried=2), elapsed
     assert "Sent 0, to retry later 2, failed 0." in finished.stdout
     # The server may have kept the first one: the retry can duplicate it, never lose it.
     assert [(row.status, row.attempts) for row in rows(app)] == [("pending", 1)] * 2

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
+from pathlib import Path
 
 import pytest
 
 from crm.site.blog import ArticleError, _parse, all_articles
-from tests.helpers import form_fields
+from tests.helpers import form_fields, form_notice, submit_reach_out
 
 ARTICLE = "/blog/acupressure-points-for-back-pain"
 PAGES = [
@@ -79,11 +81,30 @@ def test_branch_page_preselects_its_branch_and_shows_address_phone_and_hours(cli
     assert "Sunday" in html and "9 am to 1 pm" in html
 
 
+BLOG_FILES = Path(__file__).resolve().parent.parent / "crm" / "content" / "blog"
+
+
+def newest_first() -> list[str]:
+    """Article slugs, newest first, read straight from the files' front matter (not the app)."""
+    dated = []
+    for path in BLOG_FILES.glob("*.md"):
+        front = path.read_text(encoding="utf-8").split("---\n")[1]
+        fields = dict(line.split(": ", 1) for line in front.splitlines() if ": " in line)
+        dated.append((date.fromisoformat(fields["date"].strip()), fields["slug"].strip()))
+    assert len(dated) >= 3
+    assert len({when for when, _slug in dated}) == len(dated)  # no ties: one right order
+    return [slug for _when, slug in sorted(dated, reverse=True)]
+
+
 def test_home_introduces_the_clinic_branches_and_latest_articles(client):
     html = client.get("/").get_data(as_text=True)
     assert "Bengaluru" in html and "Hyderabad" in html
     for article in all_articles()[:3]:
         assert f'href="/blog/{article.slug}"' in html
+    latest = newest_first()[:3]
+    assert [article.slug for article in all_articles()[:3]] == latest
+    positions = [html.index(f'href="/blog/{slug}"') for slug in latest]
+    assert positions == sorted(positions)
 
 
 def test_blog_index_lists_every_article_newest_first(client):
@@ -91,6 +112,25 @@ def test_blog_index_lists_every_article_newest_first(client):
     positions = [html.index(f'href="/blog/{article.slug}"') for article in all_articles()]
     assert positions == sorted(positions)
     assert len(all_articles()) >= 3
+    expected = newest_first()
+    assert [article.slug for article in all_articles()] == expected
+    positions = [html.index(f'href="/blog/{slug}"') for slug in expected]
+    assert positions == sorted(positions)
+
+
+def test_the_visitor_sees_the_exact_thank_you_and_oops_lines(client):
+    # Without JavaScript: a valid form lands back on its page, which thanks the visitor...
+    response = submit_reach_out(client, "/contact")
+    assert response.status_code == 303
+    landed = client.get(response.headers["Location"]).get_data(as_text=True)
+    # (the form also carries both lines in data- attributes for its script: check the
+    # visible status line itself)
+    assert form_notice(landed) == ("success", "Thank you! Your submission has been received!")
+    # ...and an invalid one is shown again with the failure line.
+    refused = submit_reach_out(client, "/contact", phone="12345")
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert form_notice(html) == ("error", "Oops! Something went wrong while submitting the form.")
 
 
 def test_acupressure_article_covers_the_six_point_groups_cautions_and_faq(client):
