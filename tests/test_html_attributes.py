@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from crm.extensions import db
 from crm.leads import workflow
 from crm.models import Lead, StaffUser
-from tests.staff_helpers import enter_as, make_lead, make_staff
+from tests.helpers import form_fields
+from tests.staff_helpers import PASSWORD, enter_as, make_lead, make_staff
 
 # HTML's "valid global date and time string": at most three digits of a second's fraction.
 GLOBAL_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)")
@@ -48,3 +49,25 @@ def test_times_on_the_inbox_and_lead_page_are_valid_and_exact_to_the_second(app)
         assert GLOBAL_DATE_TIME.fullmatch(value), value
         stamped = datetime.fromisoformat(value)
         assert stamped.microsecond == 0 and stamped.utcoffset() == timedelta(0)
+
+
+def test_the_sign_in_email_field_is_a_username_for_password_managers(client):
+    html = client.get("/staff/login").get_data(as_text=True)
+    tag = input_tag(html, "email")
+    # "username" pairs the field with the password in password managers; HTML allows it on a
+    # text input, not on type=email, so the email keyboard comes from inputmode instead.
+    assert 'autocomplete="username"' in tag and 'inputmode="email"' in tag
+    assert 'type="text"' in tag and 'type="email"' not in tag
+    assert 'autocapitalize="none"' in tag
+    assert 'autocomplete="current-password"' in input_tag(html, "password")
+
+
+def test_a_sign_in_with_the_text_field_still_works(app):
+    person = make_staff(app, "agent", "bengaluru", email="bala@clinic.example")
+    client = app.test_client()
+    fields = form_fields(client.get("/staff/login").get_data(as_text=True), ("method", "post"))
+    fields.update(email="  Bala@Clinic.example ", password=PASSWORD)
+    response = client.post("/staff/login", data=fields)
+    assert response.status_code in (302, 303), response.status_code
+    with app.app_context():
+        assert db.session.scalar(select(StaffUser.last_login_at).where(StaffUser.id == person))
