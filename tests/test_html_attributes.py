@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.leads import workflow
 from crm.models import Lead, StaffUser
 from tests.helpers import form_fields
-from tests.staff_helpers import PASSWORD, enter_as, make_lead, make_staff
+from tests.staff_helpers import PASSWORD, csrf_token, enter_as, make_lead, make_staff
 
 # HTML's "valid global date and time string": at most three digits of a second's fraction.
 GLOBAL_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)")
@@ -71,3 +71,21 @@ def test_a_sign_in_with_the_text_field_still_works(app):
     assert response.status_code in (302, 303), response.status_code
     with app.app_context():
         assert db.session.scalar(select(StaffUser.last_login_at).where(StaffUser.id == person))
+
+
+def test_date_inputs_show_only_what_they_understood(app):
+    manager = make_staff(app, "manager", "bengaluru")
+    client = enter_as(app.test_client(), app, manager)
+    html = client.get("/staff/leads?since=not-a-date&until=2026-1-5").get_data(as_text=True)
+    assert 'value=""' in input_tag(html, "since")  # a browser would blank it too
+    assert 'value="2026-01-05"' in input_tag(html, "until")  # the form type=date accepts
+
+    lead = make_lead(app)
+    response = client.post(
+        f"/staff/leads/{lead}/follow-ups",
+        data={"csrf_token": csrf_token(client), "due_at": "tomorrow morning"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'value=""' in input_tag(html, "due_at")
+    assert '<p class="field-error" id="due_at-error">Please choose when to follow up.</p>' in html

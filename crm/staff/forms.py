@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -25,6 +23,7 @@ from crm.leads.followups import FOLLOW_UP_NOTE_MAX
 from crm.leads.inbox import ANY, OPEN, UNASSIGNED, InboxFilters
 from crm.leads.workflow import NOTE_MAX, CallOutcome
 from crm.models import LeadStatus, LostReason, Role
+from crm.staff.fields import DateInputField, DateTimeInputField
 
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in LeadStatus]
 LOST_REASON_CHOICES = [SelectChoice("", "Choose a reason…")] + [
@@ -142,7 +141,7 @@ class CallForm(FlaskForm):
 
 
 class FollowUpForm(FlaskForm):
-    due_at = DateTimeLocalField(
+    due_at = DateTimeInputField(
         "Due",
         format="%Y-%m-%dT%H:%M",
         validators=[DataRequired("Please choose when to follow up.")],
@@ -242,8 +241,8 @@ class InboxFilterForm(FlaskForm):
         validate_choice=False,
         validators=[Optional(), _OneOf("Unknown interest.")],
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateInputField("From", validators=[Optional()])
+    until = DateInputField("To", validators=[Optional()])
     overdue = SelectField(
         "Follow-ups",
         choices=[SelectChoice("", "Any"), SelectChoice("1", "Overdue only")],
