@@ -12,7 +12,7 @@ from flask import Response, current_app, render_template, request, stream_with_c
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -30,6 +30,7 @@ from crm.leads.queries import staff_in_scope
 from crm.models import Role
 from crm.staff import bp
 from crm.staff.access import roles_required
+from crm.staff.fields import DateInputField
 from crm.staff.forms import STATUS_CHOICES, _OneOf, choices
 
 
@@ -47,8 +48,8 @@ class ExportForm(FlaskForm):
         validate_choice=False,
         validators=[_OneOf("Unknown status.")],
     )
-    since = DateField("Created from", validators=[Optional()])
-    until = DateField("Created to", validators=[Optional()])
+    since = DateInputField("Created from", validators=[Optional()])
+    until = DateInputField("Created to", validators=[Optional()])
     assignee = SelectField(
         "Assignee", validate_choice=False, validators=[_OneOf("Unknown assignee.")]
     )
@@ -60,7 +61,7 @@ class ExportForm(FlaskForm):
         validators=[_OneOf("Choose CSV or XLSX.")],
     )
 
-    def validate_until(self, field: DateField) -> None:
+    def validate_until(self, field: DateInputField) -> None:
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError("The end date is before the start date.")
 
