@@ -73,7 +73,6 @@ def test_the_lead_page_offers_an_agent_nothing_to_take_from_a_colleague(app, bra
     people, clients, lead = branch["people"], branch["clients"], branch["lead"]
     html = clients["agent_a"].get(f"/staff/leads/{lead}").get_data(as_text=True)
     assert assign_options(html, lead) is None
-    assert str(people["agent_a"]) not in (assign_options(html, lead) or [])
     assert "Bala Agent" in html  # who holds it is still shown
 
     # The holder may give it back, and so still sees the form.
