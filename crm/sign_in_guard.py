@@ -94,8 +94,9 @@ def note_failed_sign_in(typed_email: str | None, user: StaffUser | None) -> None
         return
     threshold = parse(current_app.config["SIGN_IN_ALERT_AFTER"])
     digest = account_digest(typed_email)
-    if limiter.limiter.hit(threshold, "sign-in-alert-count", digest):
-        return
+    limiter.limiter.hit(threshold, "sign-in-alert-count", digest)
+    if limiter.limiter.test(threshold, "sign-in-alert-count", digest):
+        return  # fewer than the threshold in this window
     once = type(threshold)(1, threshold.multiples)
     if not limiter.limiter.hit(once, "sign-in-alert-sent", digest):
         return  # told already in this window

@@ -16,6 +16,7 @@ from crm.extensions import db
 from crm.models import OutboxEmail, StaffSession, StaffUser
 from crm.network import hash_client_address
 from tests.helpers import form_fields
+from tests.smtp import HOST, SMTPServer, free_port
 from tests.staff_helpers import PASSWORD, email_of, make_staff
 
 ADMIN_EMAIL = "admin@clinic.example"
@@ -71,8 +72,14 @@ def test_a_strangers_failures_do_not_lock_the_admin_out(app, admin):
 
 
 @pytest.fixture
-def app_config(request):
-    return getattr(request, "param", {})
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def app_config(request, smtp_port):
+    mail = {"MAIL_SERVER": HOST, "MAIL_PORT": smtp_port, "MAIL_TIMEOUT": 5}
+    return {**mail, **getattr(request, "param", {})}
 
 
 @pytest.mark.parametrize(
@@ -105,7 +112,7 @@ def test_a_spread_out_guesser_reaches_the_account_limit_but_the_owners_usual_pla
 def test_the_account_holder_is_told_once_per_window_and_never_the_password(app, admin):
     guess(app, ADMIN_EMAIL, 9, "203.0.113.7")
     assert alerts(app) == []  # a few typos are no news
-    guess(app, ADMIN_EMAIL, 2, "203.0.113.8")
+    guess(app, ADMIN_EMAIL, 1, "203.0.113.8")
     sent = alerts(app)
     assert len(sent) == 1
     to, subject, text, html = sent[0]
@@ -118,6 +125,23 @@ def test_the_account_holder_is_told_once_per_window_and_never_the_password(app, 
     # More guessing in the same window: still one email.
     guess(app, ADMIN_EMAIL, 10, "203.0.113.9")
     assert len(alerts(app)) == 1
+
+
+def test_the_alert_reaches_the_account_holder_through_a_real_mail_server(
+    app, admin, runner, smtp_port
+):
+    guess(app, ADMIN_EMAIL, 10, "203.0.113.20")
+    with SMTPServer(port=smtp_port) as server:
+        result = runner.invoke(args=["outbox", "send"])
+        assert "Sent 1," in result.output, result.output
+        received = server.messages
+    assert [message.rcpt_tos for message in received] == [[ADMIN_EMAIL]]
+    message = received[0]
+    assert "trying to sign in" in message.message["Subject"]
+    text, html = message.part("plain"), message.part("html")
+    assert "10 times in the last 15 minutes" in text
+    assert "<title>Someone is trying to sign in to your account</title>" in html
+    assert "guess number" not in text + html
 
 
 def test_an_unknown_account_gets_the_same_answers_and_no_email(app, admin):
