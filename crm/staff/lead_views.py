@@ -61,18 +61,11 @@ def _follow_up_choices(lead: Lead) -> list[tuple[str, str]]:
 def _assign_choices(lead: Lead) -> tuple[list[tuple[str, str]], bool]:
     """What the assignment form offers: the lead's holder and whoever the policy allows.
     The second value says whether there is anything to change at all."""
-    targets = assignment_targets(current_user, lead, assignable_staff(lead.branch_id))
-    offered = {person.id for person in targets if person is not None}
-    if lead.assignee is not None:
-        offered.add(lead.assignee.id)
-    staff = [
-        (str(person.id), person.name)
-        for person in assignable_staff(lead.branch_id)
-        if person.id in offered
-    ]
-    if lead.assignee is not None and not any(value == str(lead.assignee.id) for value, _ in staff):
-        staff.append((str(lead.assignee.id), lead.assignee.name))  # e.g. since deactivated
-    return staff, bool(targets)
+    staff = assignable_staff(lead.branch_id)
+    targets = assignment_targets(current_user, lead, staff)
+    offered = {person.id for person in targets if person is not None} | {lead.assignee_id}
+    offered_staff = [(str(person.id), person.name) for person in staff if person.id in offered]
+    return offered_staff, bool(targets)
 
 
 def _next_statuses(lead: Lead) -> list[tuple[str, str]]:
