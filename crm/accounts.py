@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.contact import InvalidContact, clean_text, normalise_email, unsafe_characters
-from crm.models import Branch, Role, StaffSession, StaffUser
+from crm.models import Branch, Role, StaffSession, StaffSignInAddress, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -195,4 +195,7 @@ def reset_staff_password(actor: StaffUser, user_id: int, password: str) -> Staff
         user = staff_account(user_id)
         user.password_hash = hash_password(password)
         end_all_sessions(session, user.id, utcnow())
+        # No place is trusted after a reset: whoever signed in with the old password may be
+        # why it was reset, and a known address gets past the per-account sign-in limit.
+        session.execute(delete(StaffSignInAddress).where(StaffSignInAddress.user_id == user.id))
     return user

@@ -22,6 +22,7 @@ from crm.accounts import hash_password, password_matches, staff_by_email
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.models import StaffSession, StaffUser
+from crm.sign_in_guard import note_failed_sign_in, remember_address
 
 # Don't write "last seen" on every request: once a minute is precise enough for idle timeouts.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -45,16 +46,22 @@ def authenticate(email: str, password: str) -> StaffUser:
     user = staff_by_email(email)
     if user is None:
         check_password_hash(_dummy_hash(), password)
+        note_failed_sign_in(email, None)
         raise SignInRefused("The email or password is not right.")
     if not password_matches(user, password):
+        note_failed_sign_in(email, user)
         raise SignInRefused("The email or password is not right.")
     if not user.active:
         raise SignInRefused("This account has been deactivated. Please ask your administrator.")
     return user
 
 
-def start_session(user: StaffUser) -> str:
-    """A new session for a person who just proved who they are. Returns the cookie token."""
+def start_session(user: StaffUser, *, address_hash: str | None = None) -> str:
+    """A new session for a person who just proved who they are. Returns the cookie token.
+
+    ``address_hash`` (``crm.network.hash_client_address``) is where they signed in from: a
+    right password from there gets in later even while strangers guess at the account.
+    """
     token = secrets.token_urlsafe(32)
     now = utcnow()
     with write_transaction() as session:
@@ -62,6 +69,8 @@ def start_session(user: StaffUser) -> str:
             StaffSession(token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now)
         )
         session.execute(update(StaffUser).where(StaffUser.id == user.id).values(last_login_at=now))
+        if address_hash:
+            remember_address(session, user.id, address_hash)
     return token
 
 

@@ -72,9 +72,17 @@ DEFAULTS: dict[str, Any] = {
     # Generous per address: many mobile users in India share one address behind carrier NAT.
     "RATELIMIT_INTAKE_PER_ADDRESS": "20 per minute;300 per day",
     "RATELIMIT_INTAKE_PER_PHONE": "5 per hour;10 per day",
-    # Counting failed sign-ins only: someone who signs in right is never slowed down.
+    # Counting failed sign-ins only: someone who signs in right is never slowed down. One
+    # address guessing at one account is stopped by the (account, address) limit, which
+    # touches no one else; the per-account limit is for guessers spread over many addresses,
+    # and even then the owner still gets in from an address they signed in from before.
     "RATELIMIT_LOGIN_PER_ADDRESS": "30 per 15 minutes;100 per day",
-    "RATELIMIT_LOGIN_PER_ACCOUNT": "10 per 15 minutes",
+    "RATELIMIT_LOGIN_PER_ACCOUNT_ADDRESS": "10 per 15 minutes",
+    "RATELIMIT_LOGIN_PER_ACCOUNT": "50 per 15 minutes;300 per day",
+    # The account holder is emailed (once per window) when failures for it pass this.
+    "SIGN_IN_ALERT_AFTER": "10 per 15 minutes",
+    # Known sign-in addresses kept per person (keyed hashes, most recent first).
+    "SIGN_IN_ADDRESSES_KEPT": 10,
     # Spam defence.
     "FORM_MIN_FILL_SECONDS": 3,
     "MESSAGE_MAX_LINKS": 2,

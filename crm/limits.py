@@ -11,8 +11,9 @@ import hashlib
 
 from flask import current_app, request
 
-from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
-from crm.network import client_address
+from crm.leads.contact import InvalidContact, normalise_phone
+from crm.network import client_address, hash_client_address
+from crm.sign_in_guard import account_digest, is_known_address
 
 
 def _config(key: str):  # type: ignore[no-untyped-def]
@@ -23,6 +24,7 @@ intake_per_address = _config("RATELIMIT_INTAKE_PER_ADDRESS")
 intake_per_phone = _config("RATELIMIT_INTAKE_PER_PHONE")
 login_per_address = _config("RATELIMIT_LOGIN_PER_ADDRESS")
 login_per_account = _config("RATELIMIT_LOGIN_PER_ACCOUNT")
+login_per_account_address = _config("RATELIMIT_LOGIN_PER_ACCOUNT_ADDRESS")
 
 
 def _digest(value: str) -> str:
@@ -46,12 +48,22 @@ def phone_key() -> str:
 
 def account_key() -> str:
     """The account a sign-in attempt is for, however its email was typed."""
-    raw = request.form.get("email", "")
-    try:
-        email = normalise_email(raw) or ""
-    except InvalidContact:
-        email = raw.strip().lower()
-    return "account:" + _digest(email)
+    return "account:" + account_digest(request.form.get("email"))
+
+
+def account_address_key() -> str:
+    """This account from this address: where one stranger's guesses are stopped."""
+    return "account-address:" + _digest(
+        account_digest(request.form.get("email")) + "|" + client_address()
+    )
+
+
+def known_sign_in_address() -> bool:
+    """The account has signed in from this address before: the per-account limit, which only
+    a guesser spread over many addresses reaches, does not shut its owner out here."""
+    if request.method != "POST":
+        return False
+    return is_known_address(request.form.get("email"), hash_client_address(client_address()))
 
 
 def failed_sign_in(response) -> bool:  # type: ignore[no-untyped-def]

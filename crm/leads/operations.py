@@ -11,13 +11,18 @@ from sqlalchemy.orm import Session
 
 from crm.leads.contact import clean_text, unsafe_characters
 from crm.leads.queries import LeadNotFound, visible_leads
-from crm.models import EventKind, Lead, LeadEvent, Role, StaffUser
+from crm.models import EventKind, Lead, LeadEvent, StaffUser
+from crm.policy import can_assign
 
 NOTE_MAX = 2000
 
 
 class WorkflowError(ValueError):
     """The change cannot be made; the message is written for the person who asked."""
+
+
+class AssignmentRefused(WorkflowError):
+    """The person asking may not move this lead (see ``crm.policy.can_assign``)."""
 
 
 class StaleLead(WorkflowError):
@@ -59,15 +64,15 @@ def leads_for_update(session: Session, actor: StaffUser, lead_ids: Iterable[int]
 def check_assignee(
     session: Session, actor: StaffUser, lead: Lead, assignee_id: int | None
 ) -> StaffUser | None:
-    """Who may give a lead to whom: agents take leads or give them back, managers assign."""
-    if actor.role == Role.AGENT and assignee_id not in (actor.id, None):
-        raise WorkflowError("Only a manager can assign leads to someone else.")
-    if (
-        actor.role == Role.AGENT
-        and assignee_id is None
-        and lead.assignee_id not in (actor.id, None)
-    ):
-        raise WorkflowError("Only a manager can take a lead away from a colleague.")
+    """The person ``lead`` may go to, or refused: ``crm.policy.can_assign`` is the rule."""
+    if not can_assign(actor, lead, assignee_id):
+        if lead.assignee_id not in (None, actor.id):
+            holder = session.get(StaffUser, lead.assignee_id)
+            raise AssignmentRefused(
+                f"This lead is with {holder.name if holder else 'a colleague'}; "
+                "only a manager can move it."
+            )
+        raise AssignmentRefused("Only a manager can assign leads to someone else.")
     return branch_staff_member(session, lead, assignee_id)
 
 

@@ -22,6 +22,7 @@ from crm.leads.capture import queue_lead_emails
 from crm.leads.followups import close_open_follow_ups, complete_follow_up, schedule_follow_up
 from crm.leads.operations import (
     NOTE_MAX,
+    AssignmentRefused,
     StaleLead,
     WorkflowError,
     check_assignee,
@@ -40,9 +41,9 @@ from crm.models import (
     LeadEvent,
     LeadStatus,
     LostReason,
-    Role,
     StaffUser,
 )
+from crm.policy import can_assign_in_bulk
 
 
 class CallOutcome(StrEnum):
@@ -66,6 +67,7 @@ class BulkResult:
 # The views reach every staff operation through this module.
 __all__ = [
     "NOTE_MAX",
+    "AssignmentRefused",
     "BulkResult",
     "CallOutcome",
     "StaleLead",
@@ -182,16 +184,20 @@ def retry_email(actor: StaffUser, lead_id: int, email_id: int) -> None:
 
 
 def bulk_assign(actor: StaffUser, lead_ids: Iterable[int], assignee_id: int | None) -> BulkResult:
-    if actor.role == Role.AGENT:
-        raise WorkflowError("Only a manager can assign leads in bulk.")
+    if not can_assign_in_bulk(actor):
+        raise AssignmentRefused("Only a manager can assign leads in bulk.")
     result = BulkResult()
     with write_transaction() as session:
         leads = leads_for_update(session, actor, lead_ids)
         now = utcnow()
         for lead in leads:
-            assignee = check_assignee(session, actor, lead, assignee_id)
             if lead.assignee_id == assignee_id:
                 result.skipped.append((lead.reference, "already assigned so"))
+                continue
+            try:
+                assignee = check_assignee(session, actor, lead, assignee_id)
+            except AssignmentRefused as refusal:
+                result.skipped.append((lead.reference, str(refusal)))
                 continue
             _apply_assignment(session, actor, lead, assignee, now)
             result.changed.append(lead.reference)

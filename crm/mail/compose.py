@@ -72,3 +72,15 @@ def followup_digest(
         today=today,
         zone=zone,
     )
+
+
+def sign_in_alert(user: StaffUser, *, failures: int, window: str) -> Message:
+    """To the account holder whose password is being guessed at. It never repeats what was
+    typed: a wrong guess can be a near miss of the real password."""
+    return render_message(
+        "sign_in_alert",
+        f"Someone is trying to sign in to your {current_app.config['CLINIC_NAME']} account",
+        user=user,
+        failures=failures,
+        window=window,
+    )

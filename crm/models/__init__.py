@@ -8,6 +8,7 @@ from crm.models.followup import FollowUp
 from crm.models.lead import OPEN_STATUSES, STATUS_LABELS, Lead, LeadStatus, LostReason
 from crm.models.outbox import OutboxEmail, OutboxStatus
 from crm.models.session import StaffSession
+from crm.models.sign_in import StaffSignInAddress
 from crm.models.staff import Role, StaffUser
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "StaffSession",
+    "StaffSignInAddress",
     "StaffUser",
 ]

@@ -10,6 +10,7 @@ from crm import limits
 from crm.auth import SignInRefused, authenticate, end_session, start_session
 from crm.extensions import limiter
 from crm.http import is_own_path
+from crm.network import client_address, hash_client_address
 from crm.staff import bp
 from crm.staff.forms import LoginForm
 
@@ -31,10 +32,18 @@ def _next_path() -> str | None:
     scope="login-address",
 )
 @limiter.limit(
+    limits.login_per_account_address,
+    key_func=limits.account_address_key,
+    methods=["POST"],
+    deduct_when=limits.failed_sign_in,
+    scope="login-account-address",
+)
+@limiter.limit(
     limits.login_per_account,
     key_func=limits.account_key,
     methods=["POST"],
     deduct_when=limits.failed_sign_in,
+    exempt_when=limits.known_sign_in_address,
     scope="login-account",
 )
 def login() -> ResponseReturnValue:
@@ -49,7 +58,7 @@ def login() -> ResponseReturnValue:
     except SignInRefused as refusal:
         form.form_errors.append(str(refusal))
         return render_template("staff/login.html", form=form, next=_next_path()), 401
-    token = start_session(user)
+    token = start_session(user, address_hash=hash_client_address(client_address()))
     # A new session: nothing from before sign-in (a planted cookie included) carries over.
     session.clear()
     user.session_token = token

@@ -14,6 +14,7 @@ from crm.leads import workflow
 from crm.leads.inbox import Cursor, inbox_page
 from crm.leads.queries import LeadNotFound, staff_in_scope
 from crm.models import Role
+from crm.policy import can_assign_in_bulk
 from crm.staff import bp
 from crm.staff.forms import UNASSIGNED_CHOICE, BulkForm, InboxFilterForm, choices
 
@@ -65,6 +66,7 @@ def inbox() -> ResponseReturnValue:
         first_url=url_for("staff.inbox", **kept) if "after" in request.args else None,
         bulk_form=bulk,
         show_branch=current_user.role == Role.ADMIN,
+        can_assign_in_bulk=can_assign_in_bulk(current_user),
         now=now,
     )
 

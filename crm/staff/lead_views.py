@@ -27,6 +27,7 @@ from crm.leads.queries import (
 from crm.leads.response_time import first_response_minutes
 from crm.mail.status import emails_for_lead
 from crm.models import Lead, Role
+from crm.policy import assignment_targets
 from crm.staff import bp
 from crm.staff.forms import (
     AssignForm,
@@ -49,12 +50,22 @@ def _lead_or_404(lead_id: int) -> Lead:
         abort(404)
 
 
-def _staff_choices(lead: Lead) -> list[tuple[str, str]]:
+def _follow_up_choices(lead: Lead) -> list[tuple[str, str]]:
     staff = assignable_staff(lead.branch_id)
     if current_user.role == Role.AGENT:
-        # An agent may take a lead or give it back; handing it to others is a manager's call.
+        # An agent reminds themselves or the person the lead is with; others are a manager's call.
         staff = [person for person in staff if person.id in (current_user.id, lead.assignee_id)]
     return [(str(person.id), person.name) for person in staff]
+
+
+def _assign_choices(lead: Lead) -> tuple[list[tuple[str, str]], bool]:
+    """What the assignment form offers: the lead's holder and whoever the policy allows.
+    The second value says whether there is anything to change at all."""
+    staff = assignable_staff(lead.branch_id)
+    targets = assignment_targets(current_user, lead, staff)
+    offered = {person.id for person in targets if person is not None} | {lead.assignee_id}
+    offered_staff = [(str(person.id), person.name) for person in staff if person.id in offered]
+    return offered_staff, bool(targets)
 
 
 def _next_statuses(lead: Lead) -> list[tuple[str, str]]:
@@ -64,7 +75,7 @@ def _next_statuses(lead: Lead) -> list[tuple[str, str]]:
 def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[str, FlaskForm]:
     """Every action form of the page, bound to the lead; a submitted one keeps its input."""
     submitted = submitted or {}
-    staff = _staff_choices(lead)
+    assign_staff, _movable = _assign_choices(lead)
     zone = branch_zone(lead.branch)
     tomorrow = (utcnow().astimezone(zone) + timedelta(days=1)).date()
     forms: dict[str, FlaskForm] = {
@@ -84,8 +95,8 @@ def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[st
         ),
     }
     forms["status"].status.choices = choices(_next_statuses(lead), "Choose…")
-    forms["assign"].assignee.choices = choices(staff, "Nobody (unassigned)")
-    forms["follow_up"].assignee.choices = choices(staff)
+    forms["assign"].assignee.choices = choices(assign_staff, "Nobody (unassigned)")
+    forms["follow_up"].assignee.choices = choices(_follow_up_choices(lead))
     for name in ("status", "assign", "release"):
         forms[name].version.data = lead.version  # a re-shown form carries the latest version
     return forms
@@ -100,6 +111,7 @@ def _render(lead_id: int, code: int = 200, /, **submitted: FlaskForm) -> Respons
             "staff/lead.html",
             lead=lead,
             forms=_forms(lead, submitted),
+            can_move_lead=_assign_choices(lead)[1],
             enquiries=lead_enquiries(lead),
             follow_ups=lead_follow_ups(lead),
             complete_form=CompleteFollowUpForm(formdata=None),
@@ -120,6 +132,9 @@ def _perform(
         operation()
     except LeadNotFound:
         abort(404)
+    except workflow.AssignmentRefused as refusal:
+        flash(str(refusal), "error")
+        return _render(lead_id, 403, **submitted)
     except workflow.StaleLead as stale:
         flash(str(stale), "error")
         return _render(lead_id, 409, **submitted)
@@ -199,7 +214,10 @@ def lead_erase(lead_id: int) -> ResponseReturnValue:
 def lead_assign(lead_id: int) -> ResponseReturnValue:
     lead = _lead_or_404(lead_id)
     form = AssignForm()
-    form.assignee.choices = choices(_staff_choices(lead), "Nobody")
+    # The form checks the person is of the branch; whether this actor may make the move is the
+    # operation's answer (crm.policy), which says why when it is no.
+    staff = [(str(person.id), person.name) for person in assignable_staff(lead.branch_id)]
+    form.assignee.choices = choices(staff, "Nobody")
     if not form.validate():
         return _invalid(lead_id, form, assign=form)
     assignee_id = int(form.assignee.data) if form.assignee.data else None
@@ -245,7 +263,7 @@ def lead_call(lead_id: int) -> ResponseReturnValue:
 def lead_follow_up(lead_id: int) -> ResponseReturnValue:
     lead = _lead_or_404(lead_id)
     form = FollowUpForm()
-    form.assignee.choices = choices(_staff_choices(lead))
+    form.assignee.choices = choices(_follow_up_choices(lead))
     if not form.validate():
         return _invalid(lead_id, form, follow_up=form)
     return _perform(
