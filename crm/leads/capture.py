@@ -338,7 +338,7 @@ def queue_lead_emails(
         )
     )
     if enquiry.email:
-        thanks = compose.acknowledgement(lead, enquiry, branch)
+        thanks = compose.acknowledgement(branch)
         queued.append(
             queue_email(
                 session,
@@ -347,6 +347,7 @@ def queue_lead_emails(
                 subject=thanks.subject,
                 text_body=thanks.text_body,
                 html_body=thanks.html_body,
+                reply_to=branch.notification_email,
                 lead_id=lead.id,
                 not_before=now,
             )
