@@ -16,16 +16,13 @@ from sqlalchemy import select, update
 
 from crm.database import utcnow
 from crm.extensions import db
-from crm.intake.forms import FAILURE_MESSAGE
+from crm.intake.forms import FAILURE_MESSAGE, NAME_ADDRESS_ERROR
 from crm.models import Enquiry, EventKind, Lead, LeadEvent, OutboxEmail
 from tests.helpers import form_notice, submit_reach_out
 from tests.smtp import HOST, Received, SMTPServer, free_port
 from tests.staff_helpers import enter_as, make_staff
 
 ATTACKER_NAME = "Your account is locked - verify at https://evil.example/login today"
-NAME_ERROR = (
-    "Please write just your name, without a web or email address (put a space after any dot)."
-)
 
 
 @pytest.fixture
@@ -101,7 +98,7 @@ def test_a_name_holding_an_address_is_refused_with_a_field_error(client, app, na
     assert response.status_code == 422
     body = response.get_json()
     assert body["message"] == FAILURE_MESSAGE
-    assert body["errors"] == {"name": [NAME_ERROR]}
+    assert body["errors"] == {"name": [NAME_ADDRESS_ERROR]}
     assert stored(app) == (0, 0, 0)
 
 
@@ -111,7 +108,7 @@ def test_the_attacker_name_reshows_the_form_with_the_reason(client, app):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert form_notice(html) == ("error", FAILURE_MESSAGE)
-    assert f'data-error-for="name">{escape(NAME_ERROR)}</p>' in html
+    assert f'data-error-for="name">{escape(NAME_ADDRESS_ERROR)}</p>' in html
     assert stored(app) == (0, 0, 0)
 
 

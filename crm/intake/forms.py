@@ -25,6 +25,9 @@ from crm.leads.contact import (
 )
 
 SUCCESS_MESSAGE = "Thank you! Your submission has been received!"
+NAME_ADDRESS_ERROR = (
+    "Please write just your name, without a web or email address (put a space after any dot)."
+)
 FAILURE_MESSAGE = "Oops! Something went wrong while submitting the form."
 
 NAME_MAX = 120
@@ -97,10 +100,7 @@ def _no_address_in_name(_form: FlaskForm, field) -> None:  # type: ignore[no-unt
     if field.errors:
         return
     if _ADDRESS_LIKE.search(field.data or ""):
-        raise ValidationError(
-            "Please write just your name, without a web or email address "
-            "(put a space after any dot)."
-        )
+        raise ValidationError(NAME_ADDRESS_ERROR)
 
 
 class MetadataField(HiddenField):
