@@ -43,6 +43,8 @@ class Received:
     rcpt_tos: list[str]
     data: bytes
     peer: Any
+    # MAIL FROM parameters, e.g. BODY=8BITMIME.
+    mail_options: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> EmailMessage:
@@ -55,8 +57,9 @@ class Received:
     def part(self, subtype: str) -> str:
         found = self.message.get_body(preferencelist=(subtype,))
         assert found is not None, f"no text/{subtype} part"
-        # On the wire every line ends in CRLF; compare text the way it was written.
-        return found.get_content().replace("\r\n", "\n")
+        # On the wire every line ends in CRLF, and a text part always ends with a line break
+        # (the email package adds one); compare text the way it was written.
+        return found.get_content().replace("\r\n", "\n").removesuffix("\n")
 
 
 class RecordingHandler:
@@ -72,6 +75,7 @@ class RecordingHandler:
             rcpt_tos=list(envelope.rcpt_tos),
             data=envelope.original_content,
             peer=session.peer,
+            mail_options=list(envelope.mail_options),
         )
         with self.lock:
             self.messages.append(received)
@@ -153,7 +157,11 @@ class RequireOverlap(RecordingHandler):
 
 
 class SMTPServer:
-    """aiosmtpd in a thread on a loopback port (a free one unless ``port`` is given)."""
+    """aiosmtpd in a thread on a loopback port (a free one unless ``port`` is given).
+
+    With aiosmtpd's own limits, as a strict server has them: a line of the message longer than
+    998 octets is answered ``500 Line too long``.
+    """
 
     def __init__(self, handler: RecordingHandler | None = None, port: int | None = None) -> None:
         self.handler = handler or RecordingHandler()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
-from crm.intake.forms import FAILURE_MESSAGE
+from crm.intake.forms import FAILURE_MESSAGE, NAME_ADDRESS_ERROR
 from crm.models import Enquiry, FollowUp, Lead, LeadEvent, OutboxEmail
 from tests.helpers import VALID_FIELDS, reach_out_fields
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
@@ -48,8 +48,8 @@ def public_post(client, fields: dict | list, *, json: bool = True, page: str = "
 # --- The public form ----------------------------------------------------------------------------
 
 KEPT_AS_TEXT = [
-    ("name", '=HYPERLINK("http://evil.example","x")'),
-    ("name", "@SUM(A1) Ravi"),
+    ("name", '=HYPERLINK("#x","Ravi")'),
+    ("name", "+SUM(A1) Ravi"),
     ("message", "+1+1"),
     ("message", "-2+3"),
     ("message", "\t=1+1"),
@@ -90,10 +90,10 @@ def test_hostile_text_is_stored_as_typed_and_shown_escaped(client, app, field, v
 
 
 def test_line_breaks_in_a_name_cannot_become_headers(client, app):
-    response = public_post(client, {"name": "Ravi\r\nBcc: evil@example.com"})
+    response = public_post(client, {"name": "Ravi\r\nX-Mailer: Kumar"})
     assert response.status_code == 201
     with app.app_context():
-        assert db.session.scalar(select(Lead.name)) == "Ravi Bcc: evil@example.com"
+        assert db.session.scalar(select(Lead.name)) == "Ravi X-Mailer: Kumar"
         subjects = db.session.scalars(select(OutboxEmail.subject)).all()
     assert all("\n" not in subject and "\r" not in subject for subject in subjects)
 
@@ -110,6 +110,10 @@ REFUSED = [
         "Please remove invisible or control characters from your message.",
     ),
     ("name", "x" * 10_000, "Please keep your name under 120 characters."),
+    # A name never holds a web or email address (the acknowledgement goes to strangers).
+    ("name", '=HYPERLINK("http://evil.example","x")', NAME_ADDRESS_ERROR),
+    ("name", "@SUM(A1) Ravi", NAME_ADDRESS_ERROR),
+    ("name", "Ravi\r\nBcc: evil@example.com", NAME_ADDRESS_ERROR),
     ("message", "x" * 5_000, "Please keep your message under 2000 characters."),
     ("phone", "9" * 1_000, "Please enter a phone number such as 98450 12345."),
     ("email", "a" * 1_000 + "@example.com", "That email address is too long."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import current_app
@@ -24,6 +25,9 @@ from crm.leads.contact import (
 )
 
 SUCCESS_MESSAGE = "Thank you! Your submission has been received!"
+NAME_ADDRESS_ERROR = (
+    "Please write just your name, without a web or email address (put a space after any dot)."
+)
 FAILURE_MESSAGE = "Oops! Something went wrong while submitting the form."
 
 NAME_MAX = 120
@@ -72,6 +76,31 @@ def _plain_text(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def
         raise ValidationError(
             f"Please include no more than {most} links; we will ask for anything else on the phone."
         )
+
+
+# What a mail program or browser would take for an address: a scheme, "www.", an email address,
+# a dot between two parts of two or more characters ("evil.example", "login.bank.example"), or
+# a dot before a lower-case word ("x.co"); also with the full-width and ideographic dots that
+# domain names accept. Initials keep their dots ("A.P.J. Abdul Kalam", "S.Ramesh"); "Dr.Ravi"
+# is asked for as "Dr. Ravi".
+_DOTS = ".\u3002\uff0e\uff61"
+_ADDRESS_LIKE = re.compile(
+    rf"://|@|\b[wW]{{3}}[{_DOTS}]"
+    rf"|[^\s{_DOTS}]{{2,}}[{_DOTS}][^\s{_DOTS}]{{2,}}"
+    rf"|[^\s{_DOTS}][{_DOTS}][a-z]{{2,}}"
+)
+
+
+def _no_address_in_name(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def]
+    """A person's name holds no link, domain or email address.
+
+    The name is shown to staff and would be the one piece of visitor text worth planting in
+    mail to others; a name never needs one, so the form says so instead of storing it.
+    """
+    if field.errors:
+        return
+    if _ADDRESS_LIKE.search(field.data or ""):
+        raise ValidationError(NAME_ADDRESS_ERROR)
 
 
 class MetadataField(HiddenField):
@@ -124,6 +153,7 @@ class ReachOutForm(FlaskForm):
             DataRequired("Please tell us your name."),
             Length(max=NAME_MAX, message=f"Please keep your name under {NAME_MAX} characters."),
             _normalised(normalise_name),
+            _no_address_in_name,
         ],
         render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crm.database import write_transaction
 from crm.extensions import db
+from crm.leads import acknowledgements
 from crm.leads.operations import record_event
 from crm.mail import compose
 from crm.mail.outbox import queue_email
@@ -322,7 +323,11 @@ def queue_lead_emails(
     repeat: bool,
     now: datetime,
 ) -> None:
-    """The branch alert, and the visitor's acknowledgement when they gave an email."""
+    """The branch alert, and the visitor's acknowledgement when they gave an email.
+
+    The acknowledgement answers to the branch (Reply-To), and goes to an address at most once
+    a day: a skipped one is said on the lead's timeline.
+    """
     queued = []
     alert = compose.lead_alert(lead, enquiry, branch, repeat=repeat)
     queued.append(
@@ -337,16 +342,24 @@ def queue_lead_emails(
             not_before=now,
         )
     )
-    if enquiry.email:
-        thanks = compose.acknowledgement(lead, enquiry, branch)
+    if enquiry.email and not acknowledgements.may_acknowledge(session, enquiry.email, now):
+        detail = {
+            "kind": acknowledgements.KIND,
+            "status": "skipped",
+            "reason": acknowledgements.SKIPPED_RECENTLY,
+        }
+        record_event(session, None, lead, EventKind.EMAIL, now, detail)
+    elif enquiry.email:
+        thanks = compose.acknowledgement(branch)
         queued.append(
             queue_email(
                 session,
-                kind="acknowledgement",
+                kind=acknowledgements.KIND,
                 to=enquiry.email,
                 subject=thanks.subject,
                 text_body=thanks.text_body,
                 html_body=thanks.html_body,
+                reply_to=branch.notification_email,
                 lead_id=lead.id,
                 not_before=now,
             )

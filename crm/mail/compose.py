@@ -25,6 +25,8 @@ class Message:
 def render_message(template: str, subject: str, **context: Any) -> Message:
     context.setdefault("clinic_name", current_app.config["CLINIC_NAME"])
     context.setdefault("site_url", current_app.config["SITE_URL"].rstrip("/"))
+    # The HTML part's <title>: mail programs and screen readers announce it.
+    context["subject"] = subject
     return Message(
         subject=subject,
         text_body=render_template(f"email/{template}.txt", **context),
@@ -44,12 +46,16 @@ def lead_alert(lead: Lead, enquiry: Enquiry, branch: Branch, *, repeat: bool) ->
     )
 
 
-def acknowledgement(lead: Lead, enquiry: Enquiry, branch: Branch) -> Message:
+def acknowledgement(branch: Branch) -> Message:
+    """The visitor's acknowledgement: our words and the branch's details, nothing they typed.
+
+    It goes to whatever address was typed into the form, which nobody has proven is the
+    visitor's own; anything typed with it (a name such as "your account is locked, log in at
+    ...") would be a stranger's text delivered under our name. So it carries none.
+    """
     return render_message(
         "acknowledgement",
         f"We have your message, {current_app.config['CLINIC_NAME']} {branch.city}",
-        lead=lead,
-        enquiry=enquiry,
         branch=branch,
         hours=weekly_hours(branch),
     )

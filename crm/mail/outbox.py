@@ -39,6 +39,7 @@ def queue_email(
     subject: str,
     text_body: str,
     html_body: str | None = None,
+    reply_to: str | None = None,
     lead_id: int | None = None,
     not_before: datetime | None = None,
     message_id: str | None = None,
@@ -46,7 +47,8 @@ def queue_email(
     """Add an email to the outbox in ``session``; it is sent once that transaction commits.
 
     ``message_id`` is for messages that must exist at most once (it is unique), such as a
-    daily digest; by default every email gets a fresh one.
+    daily digest; by default every email gets a fresh one. ``reply_to`` is where a
+    recipient's answer should go when not to the sender (one plain address).
     """
     email = OutboxEmail(
         lead_id=lead_id,
@@ -55,6 +57,7 @@ def queue_email(
         subject=single_line(subject, 255),
         text_body=text_body,
         html_body=html_body,
+        reply_to=single_line(reply_to, 254) if reply_to else None,
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=not_before or utcnow(),

@@ -271,6 +271,7 @@ def _renew_claim(email_id: int, claimed_at: datetime) -> Outgoing | None:
                 OutboxEmail.subject,
                 OutboxEmail.text_body,
                 OutboxEmail.html_body,
+                OutboxEmail.reply_to,
                 OutboxEmail.message_id,
                 OutboxEmail.attempts,
             ).where(OutboxEmail.id == email_id)

@@ -24,6 +24,8 @@ class OutboxEmail(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
         Index("ix_outbox_email_status_due", "status", "next_attempt_at"),
+        # What was sent to an address lately: one acknowledgement per address a day.
+        Index("ix_outbox_email_to_address_created", "to_address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +36,8 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
+    # Where a reply goes instead of the (no-reply) sender: the branch, for a visitor.
+    reply_to: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

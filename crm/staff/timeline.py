@@ -13,6 +13,12 @@ EMAIL_KINDS = {
 }
 
 
+SKIP_REASONS = {
+    "recently_acknowledged": "One went to this address in the last 24 hours; "
+    "at most one a day is sent to an address.",
+}
+
+
 def _label(enum: type, value: object) -> str:
     try:
         return enum(value).label
@@ -54,6 +60,8 @@ def describe(event: LeadEvent) -> str:
             return f"Email failed: {what}."
         if state == "requeued":
             return f"Email queued again: {what}."
+        if state == "skipped":
+            return f"Email not sent: {what}. {SKIP_REASONS.get(detail.get('reason'), '')}".strip()
         return f"Email queued: {what}."
     if kind == EventKind.EXPORTED:
         return "Included in an export."
