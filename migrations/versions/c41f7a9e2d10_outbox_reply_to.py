@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c41f7a9e2d10'
-down_revision = '453e4a5470df'
+down_revision = '8213e0d17f73'
 branch_labels = None
 depends_on = None
 
