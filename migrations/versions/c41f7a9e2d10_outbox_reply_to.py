@@ -1,7 +1,7 @@
 """outbox reply-to, and an index on recipient and time
 
 Revision ID: c41f7a9e2d10
-Revises: 453e4a5470df
+Revises: 8213e0d17f73
 Create Date: 2026-12-01 10:00:00.000000
 
 """
