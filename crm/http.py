@@ -8,6 +8,31 @@ from urllib.parse import urlsplit
 from flask import Request, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
+from werkzeug.routing import IntegerConverter, ValidationError
+
+from crm.database import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` on every route: a number no row can have is "not found" (404).
+
+    Werkzeug's own converter passes any length of digits on, and the database driver then
+    fails to bind it (a 500) instead of finding nothing.
+    """
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+
+def parse_id(text: str) -> int | None:
+    """An id typed into a form or query string, or None when no row could have it."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 class _PartCountingParser(FormDataParser):

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from crm.branches import branch_choices
+from crm.http import parse_id
 from crm.leads.export import (
     ALL_BRANCHES,
     OPEN,
@@ -30,7 +31,7 @@ from crm.leads.queries import staff_in_scope
 from crm.models import Role
 from crm.staff import bp
 from crm.staff.access import roles_required
-from crm.staff.forms import STATUS_CHOICES, _OneOf, choices
+from crm.staff.forms import STATUS_CHOICES, _OneOf, choices, plausible_day
 
 
 class ExportForm(FlaskForm):
@@ -47,8 +48,8 @@ class ExportForm(FlaskForm):
         validate_choice=False,
         validators=[_OneOf("Unknown status.")],
     )
-    since = DateField("Created from", validators=[Optional()])
-    until = DateField("Created to", validators=[Optional()])
+    since = DateField("Created from", validators=[Optional(), plausible_day])
+    until = DateField("Created to", validators=[Optional(), plausible_day])
     assignee = SelectField(
         "Assignee", validate_choice=False, validators=[_OneOf("Unknown assignee.")]
     )
@@ -100,7 +101,7 @@ def _render(form: ExportForm, status: int = 200) -> ResponseReturnValue:
     before = request.args.get("before", "")
     records, older = visible_export_records(
         current_user,
-        before=int(before) if before.isdigit() and len(before) < 12 else None,
+        before=parse_id(before),
         limit=current_app.config["EXPORT_RECORDS_PAGE_SIZE"],
     )
     return render_template(
