@@ -85,6 +85,9 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_MAX_LINKS": 2,
     # How many reverse proxies in front of the app may set X-Forwarded-*.
     "TRUSTED_PROXIES": 0,
+    # /healthz shows its figures (database, outbox backlog) to callers on this machine and to
+    # monitors sending "Authorization: Bearer <token>"; everyone else sees only up or down.
+    "HEALTH_TOKEN": None,
     # Staff sessions.
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_ABSOLUTE_HOURS": 12,
