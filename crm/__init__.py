@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.config import load_config
     from crm.database import configure_engine
     from crm.extensions import csrf, db, limiter, login_manager, mail, migrate
-    from crm.http import ClinicRequest
+    from crm.http import ClinicRequest, IdConverter
     from crm.intake import bp as intake_bp
     from crm.logs import configure_logging
     from crm.site import bp as site_bp
@@ -56,6 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine, app.config["DATABASE_LOCK_TIMEOUT_MS"])
 
+    # Before any blueprint: rules bind their converters when they are added.
+    app.url_map.converters["int"] = IdConverter
     app.register_blueprint(site_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(staff_bp)

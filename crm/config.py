@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -21,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "CLINIC_NAME": "Physiotattva",
     # Absolute base of links in emails (there is no request to build them from in the worker).
     "SITE_URL": "http://127.0.0.1:5000",
+    # Host names requests may carry besides SITE_URL's own (JSON list; ".example.org" takes
+    # every subdomain). Any other Host header is a 400: redirects and links are built from it.
+    # Outside production, localhost and 127.0.0.1 are accepted too.
+    "TRUSTED_HOSTS": [],
     "PRIVACY_CONTACT_EMAIL": "privacy@physiotattva.example",
     # Database: None means SQLite in the instance folder.
     "SQLALCHEMY_DATABASE_URI": None,
@@ -88,6 +93,9 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_MAX_LINKS": 2,
     # How many reverse proxies in front of the app may set X-Forwarded-*.
     "TRUSTED_PROXIES": 0,
+    # /healthz shows its figures (database, outbox backlog) to callers on this machine and to
+    # monitors sending "Authorization: Bearer <token>"; everyone else sees only up or down.
+    "HEALTH_TOKEN": None,
     # Staff sessions.
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_ABSOLUTE_HOURS": 12,
@@ -119,6 +127,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     if overrides:
         app.config.from_mapping(overrides)
 
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+
     if app.config["SQLALCHEMY_DATABASE_URI"] is None:
         database = Path(app.instance_path) / "crm.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
@@ -138,6 +148,29 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     from crm.consent import check_consent_version
 
     check_consent_version(app.config["CONSENT_VERSION"])
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
+    """SITE_URL's host, the configured others, and loopback outside production.
+
+    Flask checks every request's Host header against the list (a 400 otherwise), so a forged
+    Host can never end up in a redirect or a link that a shared cache keeps.
+    """
+    site_host = urlsplit(str(config["SITE_URL"])).hostname
+    if not site_host:
+        raise ConfigError(f"CRM_SITE_URL must be an absolute URL, not {config['SITE_URL']!r}.")
+    extra = config["TRUSTED_HOSTS"] or []
+    if isinstance(extra, str) or not all(isinstance(host, str) and host for host in extra):
+        raise ConfigError(
+            'CRM_TRUSTED_HOSTS must be a JSON list of host names, e.g. ["www.example.org"].'
+        )
+    hosts = [site_host, *(host.strip().lower() for host in extra)]
+    if config["ENV"] != "production":
+        hosts.extend(LOOPBACK_HOSTS)
+    return list(dict.fromkeys(hosts))
 
 
 def _development_secret(instance: Path) -> str:

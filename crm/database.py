@@ -16,6 +16,10 @@ from sqlalchemy.types import TypeDecorator
 
 from crm.extensions import db
 
+# The largest id our tables hold: every id column is INTEGER, 32 bits on PostgreSQL. Anything
+# above is no row's id, and the driver refuses to bind it (a 500) rather than find nothing.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, jsonify, render_template
+from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from crm.database import is_transient
 from crm.extensions import db
@@ -47,6 +50,11 @@ def error_response(code: int, message: str | None = None) -> ResponseReturnValue
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> ResponseReturnValue:
+        if isinstance(error, SecurityError) and request_ctx.url_adapter is None:
+            # An untrusted Host header: Flask built no URL adapter from it, and the page's
+            # links (paths only) are built against the site's own address instead.
+            site = urlsplit(app.config["SITE_URL"])
+            request_ctx.url_adapter = app.url_map.bind(site.netloc, url_scheme=site.scheme)
         code = error.code or 500
         response = error_response(code)
         if code == 405 and error.get_response().headers.get("Allow"):

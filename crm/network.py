@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 from flask import current_app, request
 
@@ -21,3 +22,26 @@ def hash_client_address(address: str) -> str:
     """A keyed hash of an address: lets us count repeats without storing the address itself."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, b"client-address:" + address.encode(), hashlib.sha256).hexdigest()
+
+
+def is_loopback_caller() -> bool:
+    """True when the request came from this machine: ``remote_addr`` after ProxyFix, so a
+    request a trusted proxy forwarded from outside counts as the outside caller it is."""
+    try:
+        address = ipaddress.ip_address(request.remote_addr or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def bearer_token_matches(expected: str | None) -> bool:
+    """The request's ``Authorization: Bearer`` token equals ``expected`` (compared in constant
+    time). No token configured matches nothing."""
+    if not expected:
+        return False
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    return hmac.compare_digest(token.strip().encode(), expected.encode())

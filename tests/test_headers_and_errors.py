@@ -43,7 +43,7 @@ def test_every_response_carries_the_security_headers(client, path):
 
 
 def test_hsts_only_over_https(client):
-    response = client.get("/", base_url="https://clinic.example")
+    response = client.get("/", base_url="https://clinic.test")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 

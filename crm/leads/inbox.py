@@ -17,8 +17,10 @@ from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from crm.branches import DEFAULT_ZONE
+from crm.database import MAX_ID
 from crm.extensions import db
 from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
+from crm.leads.days import day_in_range
 from crm.leads.queries import visible_leads
 from crm.leads.response_time import response_breached
 from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, Role, StaffUser
@@ -61,9 +63,13 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             stamp, lead_id = raw.split("|")
             moment = datetime.fromisoformat(stamp)
-            if moment.tzinfo is None:
+            number = int(lead_id)
+            # Only what a page of ours could have written: the database cannot bind the rest.
+            if moment.tzinfo is None or not day_in_range(moment.date()):
                 return None
-            return cls(moment, int(lead_id))
+            if not 0 < number <= MAX_ID:
+                return None
+            return cls(moment, number)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, g, jsonify, render_template
+from flask import abort, current_app, g, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,6 +11,7 @@ from crm.branches import active_branches, branch_by_slug, branch_choices, weekly
 from crm.extensions import db
 from crm.intake.landing import remember_landing
 from crm.mail.status import outbox_health
+from crm.network import bearer_token_matches, is_loopback_caller
 from crm.site import bp
 from crm.site.blog import all_articles, find_article
 
@@ -75,15 +76,22 @@ def privacy() -> str:
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
+    """Up (200) or down (503) for anyone; the figures only for this machine or the token."""
+    detailed = is_loopback_caller() or bearer_token_matches(current_app.config["HEALTH_TOKEN"])
+    # The answer differs by caller: no cache may keep one caller's answer for another.
+    no_store = {"Cache-Control": "no-store"}
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
-        return jsonify(status="error", database="unavailable"), 503
+        figures = {"database": "unavailable"} if detailed else {}
+        return jsonify(status="error", **figures), 503, no_store
+    if not detailed:
+        return jsonify(status="ok"), 200, no_store
     # A mail backlog is worth a look, not a restart: the answer stays 200 while the database is up.
     try:
         outbox: dict[str, object] | str = outbox_health().as_dict()
     except SQLAlchemyError:
         db.session.rollback()
         outbox = "unavailable"
-    return jsonify(status="ok", database="ok", outbox=outbox)
+    return jsonify(status="ok", database="ok", outbox=outbox), 200, no_store

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from crm.branches import branch_choices
+from crm.http import parse_id
 from crm.leads.export import (
     ALL_BRANCHES,
     OPEN,
@@ -31,7 +32,7 @@ from crm.models import Role
 from crm.staff import bp
 from crm.staff.access import roles_required
 from crm.staff.fields import DateInputField
-from crm.staff.forms import STATUS_CHOICES, _OneOf, choices
+from crm.staff.forms import STATUS_CHOICES, _OneOf, choices, plausible_day
 
 
 class ExportForm(FlaskForm):
@@ -48,8 +49,8 @@ class ExportForm(FlaskForm):
         validate_choice=False,
         validators=[_OneOf("Unknown status.")],
     )
-    since = DateInputField("Created from", validators=[Optional()])
-    until = DateInputField("Created to", validators=[Optional()])
+    since = DateInputField("Created from", validators=[Optional(), plausible_day])
+    until = DateInputField("Created to", validators=[Optional(), plausible_day])
     assignee = SelectField(
         "Assignee", validate_choice=False, validators=[_OneOf("Unknown assignee.")]
     )
@@ -101,7 +102,7 @@ def _render(form: ExportForm, status: int = 200) -> ResponseReturnValue:
     before = request.args.get("before", "")
     records, older = visible_export_records(
         current_user,
-        before=int(before) if before.isdigit() and len(before) < 12 else None,
+        before=parse_id(before),
         limit=current_app.config["EXPORT_RECORDS_PAGE_SIZE"],
     )
     return render_template(

@@ -18,7 +18,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from crm.http import parse_id
 from crm.leads.catalogue import INTERESTS
+from crm.leads.days import OUT_OF_RANGE, day_in_range
 from crm.leads.followups import FOLLOW_UP_NOTE_MAX
 from crm.leads.inbox import ANY, OPEN, UNASSIGNED, InboxFilters
 from crm.leads.workflow import NOTE_MAX, CallOutcome
@@ -52,6 +54,12 @@ class _OneOf:
             field.data = ""  # an absent select is an empty one
         if field.data not in allowed:
             raise ValidationError(self.message)
+
+
+def plausible_day(_form: FlaskForm, field: DateInputField) -> None:
+    """A filter's day within the range every filter accepts (crm.leads.days)."""
+    if field.data is not None and not day_in_range(field.data):
+        raise ValidationError(OUT_OF_RANGE)
 
 
 class LoginForm(FlaskForm):
@@ -200,7 +208,7 @@ class BulkForm(FlaskForm):
     return_to = HiddenField()
 
     def lead_ids(self, raw: list[str]) -> list[int]:
-        ids = [int(value) for value in raw if value.isdigit() and len(value) < 12]
+        ids = [number for number in map(parse_id, raw) if number is not None]
         if len(ids) != len(raw):
             raise ValidationError("Some of the selected leads were not understood.")
         return ids
@@ -241,8 +249,8 @@ class InboxFilterForm(FlaskForm):
         validate_choice=False,
         validators=[Optional(), _OneOf("Unknown interest.")],
     )
-    since = DateInputField("From", validators=[Optional()])
-    until = DateInputField("To", validators=[Optional()])
+    since = DateInputField("From", validators=[Optional(), plausible_day])
+    until = DateInputField("To", validators=[Optional(), plausible_day])
     overdue = SelectField(
         "Follow-ups",
         choices=[SelectChoice("", "Any"), SelectChoice("1", "Overdue only")],

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, or_, select
 from crm.accounts import staff_by_email
 from crm.branches import branch_zone
 from crm.extensions import db
+from crm.leads.days import OUT_OF_RANGE, day_in_range
 from crm.leads.queries import visible_leads
 from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, Role, StaffUser
 
@@ -87,6 +88,10 @@ def resolve(actor: StaffUser, filters: ExportFilters) -> ResolvedScope:
 def _check(filters: ExportFilters) -> None:
     if filters.status and filters.status not in STATUS_FILTERS:
         raise ExportRefused(f"Unknown status {filters.status!r}.")
+    # Checked before the export is recorded or a byte is streamed: a day the query cannot
+    # hold would otherwise fail half-way through the file.
+    if any(day is not None and not day_in_range(day) for day in (filters.since, filters.until)):
+        raise ExportRefused(OUT_OF_RANGE)
     if filters.since and filters.until and filters.since > filters.until:
         raise ExportRefused("The start date is after the end date.")
     if len(filters.source) > SOURCE_MAX or filters.source != filters.source.strip().lower():
