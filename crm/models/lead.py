@@ -108,6 +108,9 @@ class Lead(db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every staff change; a form carrying an older version is stale.
     version: Mapped[int] = mapped_column(default=1)
+    # Set when a manager merged this lead into another one (the same person): its enquiries,
+    # events and follow-ups live there now, and staff reads leave it out (``visible_leads``).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), index=True)
 
     branch: Mapped[Branch] = relationship()
     assignee: Mapped[StaffUser | None] = relationship()
@@ -124,6 +127,10 @@ class Lead(db.Model):
     @property
     def reference(self) -> str:
         return f"L-{self.id:06d}"
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     @property
     def is_open(self) -> bool:

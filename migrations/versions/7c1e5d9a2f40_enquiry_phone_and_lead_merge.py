@@ -1,0 +1,51 @@
+"""enquiry phone and lead merge: every number a person gives is kept; leads can be merged
+
+Revision ID: 7c1e5d9a2f40
+Revises: 453e4a5470df
+Create Date: 2026-11-25 10:00:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import crm.database
+
+
+# revision identifiers, used by Alembic.
+revision = '7c1e5d9a2f40'
+down_revision = '453e4a5470df'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('enquiry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('phone', sa.String(length=20), nullable=True))
+
+    # Until now an enquiry was sent with its lead's phone (an email-only match kept the lead's
+    # first number and dropped the new one, which cannot be recovered). Erased leads hold ''.
+    op.execute(
+        "UPDATE enquiry SET phone = "
+        "(SELECT NULLIF(lead.phone, '') FROM lead WHERE lead.id = enquiry.lead_id)"
+    )
+
+    with op.batch_alter_table('enquiry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_enquiry_phone'), ['phone'], unique=False)
+
+    with op.batch_alter_table('lead', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_lead_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f('fk_lead_merged_into_id_lead'), 'lead', ['merged_into_id'], ['id']
+        )
+
+
+def downgrade():
+    with op.batch_alter_table('lead', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_lead_merged_into_id_lead'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_lead_merged_into_id'))
+        batch_op.drop_column('merged_into_id')
+
+    with op.batch_alter_table('enquiry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_enquiry_phone'))
+        batch_op.drop_column('phone')
