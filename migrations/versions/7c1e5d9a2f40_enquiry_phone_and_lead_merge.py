@@ -32,19 +32,30 @@ def upgrade():
     with op.batch_alter_table('enquiry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_enquiry_phone'), ['phone'], unique=False)
 
-    with op.batch_alter_table('lead', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_lead_merged_into_id'), ['merged_into_id'], unique=False)
-        batch_op.create_foreign_key(
-            batch_op.f('fk_lead_merged_into_id_lead'), 'lead', ['merged_into_id'], ['id']
+    if op.get_bind().dialect.name == "sqlite":
+        # A batch "move and copy" of lead would drop the table every other table refers to,
+        # which SQLite refuses (foreign keys are on) once leads exist. SQLite adds a column
+        # with its reference in place.
+        op.execute(
+            "ALTER TABLE lead ADD COLUMN merged_into_id INTEGER "
+            "CONSTRAINT fk_lead_merged_into_id_lead REFERENCES lead (id)"
         )
+    else:
+        op.add_column('lead', sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f('fk_lead_merged_into_id_lead'), 'lead', 'lead', ['merged_into_id'], ['id']
+        )
+    op.create_index(op.f('ix_lead_merged_into_id'), 'lead', ['merged_into_id'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('lead', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_lead_merged_into_id_lead'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_lead_merged_into_id'))
-        batch_op.drop_column('merged_into_id')
+    op.drop_index(op.f('ix_lead_merged_into_id'), table_name='lead')
+    if op.get_bind().dialect.name == "sqlite":
+        # As in upgrade: in place (SQLite 3.35+), never by copying the lead table.
+        op.execute("ALTER TABLE lead DROP COLUMN merged_into_id")
+    else:
+        op.drop_constraint(op.f('fk_lead_merged_into_id_lead'), 'lead', type_='foreignkey')
+        op.drop_column('lead', 'merged_into_id')
 
     with op.batch_alter_table('enquiry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enquiry_phone'))
