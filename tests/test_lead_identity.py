@@ -351,3 +351,24 @@ def test_erasing_from_the_lead_page_clears_the_enquiry_phones(app, family, cast)
     )
     assert response.status_code == 303
     assert SUNITA not in [phone for _name, phone in enquiry_phones(app)]
+
+
+def test_a_lead_merged_twice_leads_to_the_last_survivor(app, cast):
+    first, second, third = (
+        make_lead(app, "hyderabad", name="Ravi Kumar", phone=phone)
+        for phone in (RAVI, "+919900011223", "+919900044556")
+    )
+    manager = as_staff(app, cast["hyd_manager"])
+    assert merge(manager, first, f"L-{second:06d}").status_code == 303
+    # Naming a merged lead says where it went, and merges nothing.
+    again = review(manager, third, f"L-{second:06d}")
+    assert again.status_code == 422
+    assert f"L-{second:06d} was already merged into L-{first:06d}" in again.get_data(as_text=True)
+    assert merge(manager, third, f"l-{first}").status_code == 303
+    for gone in (first, second):
+        moved = manager.get(f"/staff/leads/{gone}")
+        assert (moved.status_code, moved.headers["Location"]) == (303, f"/staff/leads/{third}")
+    with app.app_context():
+        assert db.session.scalars(
+            select(Enquiry.phone).where(Enquiry.lead_id == third).order_by(Enquiry.id)
+        ).all() == [RAVI, "+919900011223", "+919900044556"]
