@@ -18,6 +18,14 @@ branch_labels = None
 depends_on = None
 
 
+NOT_MERGED = "merged_into_id IS NULL"
+COUNTED = (
+    ('ix_lead_branch_status_activity', ['branch_id', 'status', 'last_enquiry_at', 'id']),
+    ('ix_lead_branch_created_status_source', ['branch_id', 'created_at', 'status', 'source']),
+    ('ix_lead_branch_first_response_created', ['branch_id', 'first_response_at', 'created_at']),
+)
+
+
 def upgrade():
     with op.batch_alter_table('enquiry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('phone', sa.String(length=20), nullable=True))
@@ -47,8 +55,21 @@ def upgrade():
         )
     op.create_index(op.f('ix_lead_merged_into_id'), 'lead', ['merged_into_id'], unique=False)
 
+    # Staff reads now say "merged_into_id IS NULL"; as partial indexes with that condition the
+    # dashboard's indexes still answer its counts alone (measured: a plain index plus the
+    # condition read every row, 66 ms became 1.2 s for 150,000 leads of a branch on SQLite).
+    for name, columns in COUNTED:
+        op.drop_index(name, table_name='lead')
+        op.create_index(
+            name, 'lead', columns, unique=False,
+            sqlite_where=sa.text(NOT_MERGED), postgresql_where=sa.text(NOT_MERGED),
+        )
+
 
 def downgrade():
+    for name, columns in COUNTED:
+        op.drop_index(name, table_name='lead')
+        op.create_index(name, 'lead', columns, unique=False)
     op.drop_index(op.f('ix_lead_merged_into_id'), table_name='lead')
     if op.get_bind().dialect.name == "sqlite":
         # As in upgrade: in place (SQLite 3.35+), never by copying the lead table.
