@@ -113,13 +113,14 @@ def _insert(connection: sqlite3.Connection, batch: list[tuple]) -> None:
         batch,
     )
     connection.executemany(
-        "INSERT INTO enquiry (lead_id, name, email, interest, message, source_page, utm_source,"
-        " utm_medium, utm_campaign, consent_version, consented_at, submission_token, created_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO enquiry (lead_id, name, phone, email, interest, message, source_page,"
+        " utm_source, utm_medium, utm_campaign, consent_version, consented_at, submission_token,"
+        " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (
                 row[0],
                 row[2],
+                row[3],
                 row[4],
                 "back_pain",
                 "Lower back pain, please call after 6 pm.",

@@ -248,6 +248,7 @@ def _demo_lead(
         enquiry = Enquiry(
             lead_id=lead.id,
             name=name,
+            phone=lead.phone,
             email=email,
             interest=interest,
             message=rng.choice(MESSAGES) or None,

@@ -111,6 +111,7 @@ def test_one_row_per_lead_with_every_column(app, manager):
         "UTM medium (first enquiry)": "cpc",
         "UTM campaign (first enquiry)": "knees-nov",
         "Latest message": "Any slot on Saturday?",
+        "Other phones": "",  # every enquiry came from the lead's own number
     }
     assert rows[1]["Name"] == "Other Person" and rows[1]["Assignee"] == ""
 

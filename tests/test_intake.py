@@ -364,9 +364,23 @@ def test_repeat_phone_at_the_same_branch_adds_an_enquiry_to_the_same_lead(client
     assert repeat_flags == [False, True]
 
 
-def test_repeat_email_with_another_phone_joins_the_same_lead(client, app):
+def test_repeat_email_with_another_phone_is_a_lead_of_its_own(client, app):
+    # The phone is the identity: an address shared by a family does not join two people.
     assert submit_reach_out(client, json=True).status_code == 201
     assert submit_reach_out(client, json=True, phone="99000 11223").status_code == 201
+    with app.app_context():
+        leads = db.session.scalars(select(Lead).order_by(Lead.id)).all()
+        assert [(lead.phone, lead.enquiry_count) for lead in leads] == [
+            ("+919845012345", 1),
+            ("+919900011223", 1),
+        ]
+        stored = db.session.scalars(select(Enquiry.phone).order_by(Enquiry.id)).all()
+        assert stored == ["+919845012345", "+919900011223"]
+
+
+def test_repeat_with_the_same_phone_and_another_email_joins_the_lead(client, app):
+    assert submit_reach_out(client, json=True).status_code == 201
+    assert submit_reach_out(client, json=True, email="ravi.k@example.org").status_code == 201
     assert only_lead(app).enquiry_count == 2
 
 

@@ -173,6 +173,7 @@ def apply_anonymisation(
         lead.version += 1
     for enquiry in plan.enquiries:
         enquiry.name = ""
+        enquiry.phone = None
         enquiry.email = None
         enquiry.message = None
         enquiry.referrer = None
@@ -231,6 +232,7 @@ def page_path(value: str | None) -> str | None:
 def _enquiry_holds_anything(enquiry: Enquiry) -> bool:
     return bool(
         enquiry.name
+        or enquiry.phone
         or enquiry.email
         or enquiry.message
         or enquiry.referrer
@@ -253,11 +255,13 @@ def _identifiers_of(session: Session, leads: Sequence[Lead], also: Identifiers) 
             names.add(lead.name)
     lead_ids = [lead.id for lead in leads]
     if lead_ids:
-        for name, email in session.execute(
-            select(Enquiry.name, Enquiry.email).where(Enquiry.lead_id.in_(lead_ids))
+        for name, phone, email in session.execute(
+            select(Enquiry.name, Enquiry.phone, Enquiry.email).where(Enquiry.lead_id.in_(lead_ids))
         ):
             if name:
                 names.add(name)
+            if phone:
+                phones.add(phone)
             if email:
                 emails.add(email.lower())
     return Identifiers(frozenset(phones), frozenset(emails), frozenset(names))

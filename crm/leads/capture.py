@@ -188,6 +188,7 @@ def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None
     return Enquiry(
         lead_id=lead.id,
         name=submission.name,
+        phone=submission.phone,
         email=submission.email,
         interest=submission.interest,
         message=submission.message or None,
@@ -205,14 +206,23 @@ def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None
 
 
 def _spam_lead(session: Session, branch: Branch, submission: Submission) -> Lead | None:
-    """A lead staff marked as spam with this phone or email: its sender is not alerted again."""
+    """A lead staff marked as spam with this phone or email: its sender is not alerted again.
+
+    Unlike ``_matching_lead`` this also matches by email: a spammer changes numbers more
+    easily than addresses. A real person sharing that address loses nothing: the enquiry is
+    stored with their own phone, and releasing the lead brings it back to the inbox.
+    """
+    same_sender = _same_phone(submission.phone)
+    if submission.email:
+        same_sender = or_(same_sender, Lead.email == submission.email)
     return session.scalars(
         select(Lead)
         .where(
             Lead.branch_id == branch.id,
             Lead.erased_at.is_(None),
+            Lead.merged_into_id.is_(None),
             Lead.status == LeadStatus.SPAM,
-            _same_person(submission),
+            same_sender,
         )
         .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
         .with_for_update()
@@ -240,11 +250,12 @@ def _capture_filtered(
     return CaptureResult(Outcome.FILTERED, lead_id=lead.id, enquiry_id=enquiry.id)
 
 
-def _same_person(submission: Submission):  # type: ignore[no-untyped-def]
-    same_person = Lead.phone == submission.phone
-    if submission.email:
-        same_person = or_(same_person, Lead.email == submission.email)
-    return same_person
+def _same_phone(phone: str):  # type: ignore[no-untyped-def]
+    """A lead of the person with this number: its own phone, or one given with its enquiries
+    (a lead merged by staff keeps answering to every number the person used)."""
+    return or_(
+        Lead.phone == phone, Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone == phone))
+    )
 
 
 def lead_source(submission: Submission) -> str:
@@ -268,14 +279,20 @@ def lock_person(session: Session, branch: Branch, phone: str) -> None:
 def _matching_lead(
     session: Session, branch: Branch, submission: Submission, now: datetime
 ) -> Lead | None:
-    """The person's open lead at this branch, or one active within the repeat window."""
+    """The person's open lead at this branch, or one active within the repeat window.
+
+    The phone is the identity: the one contact field everybody gives. An email address alone
+    is not (a family shares one), so a different number with a known address starts a lead
+    of its own, which the lead pages show as sharing the address.
+    """
     candidates = session.scalars(
         select(Lead)
         .where(
             Lead.branch_id == branch.id,
             Lead.erased_at.is_(None),
+            Lead.merged_into_id.is_(None),
             Lead.status != LeadStatus.SPAM,
-            _same_person(submission),
+            _same_phone(submission.phone),
             or_(Lead.status.in_(OPEN_STATUSES), Lead.updated_at >= now - REPEAT_WINDOW),
         )
         .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
@@ -285,7 +302,8 @@ def _matching_lead(
     ).all()
     if not candidates:
         return None
-    # Prefer a lead still being worked on, then the same phone, then the most recent.
+    # Prefer a lead still being worked on, then the one with this phone as its own, then the
+    # most recent.
     return min(
         candidates,
         key=lambda lead: (lead.status not in OPEN_STATUSES, lead.phone != submission.phone),

@@ -13,7 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from crm.branches import DEFAULT_ZONE
@@ -23,7 +23,7 @@ from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
 from crm.leads.days import day_in_range
 from crm.leads.queries import visible_leads
 from crm.leads.response_time import response_breached
-from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, Role, StaffUser
+from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, Role, StaffUser
 
 OPEN = "open"
 ANY = "any"
@@ -171,7 +171,12 @@ def _text_match(text: str):  # type: ignore[no-untyped-def]
     condition = None
     if len(digits) >= 8:
         with suppress(InvalidContact):
-            condition = Lead.phone == normalise_phone(text)
+            phone = normalise_phone(text)
+            # Any number the person gave, not only the lead's own: both are exact lookups.
+            condition = or_(
+                Lead.phone == phone,
+                Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone == phone)),
+            )
     if condition is None and "@" in text:
         with suppress(InvalidContact):
             condition = Lead.email == normalise_email(text)

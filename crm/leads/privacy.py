@@ -1,7 +1,8 @@
 """Erasure on request (DPDP Act 2023): a person's details leave every table; the figures stay.
 
 ``erase_person`` finds the person by a phone number or an email address, at every branch;
-``erase_lead`` erases the person behind one lead (by every phone and address on it). Both
+``erase_lead`` erases the person behind one lead (by every phone and address on it or on its
+enquiries). Both
 anonymise each matching lead (see ``crm.leads.anonymise``), cancel the emails not yet sent to
 or about them, and leave an anonymous ``erased`` event saying when and by whom. Running either
 again changes nothing, and says so.
@@ -146,9 +147,10 @@ def erase_lead(actor: StaffUser, lead_id: int, *, dry_run: bool = False) -> Eras
     emails = {address.lower() for address in _enquiry_emails(db.session, [lead.id])}
     if lead.email:
         emails.add(lead.email.lower())
-    wanted = Identifiers(
-        phones=frozenset({lead.phone}) if lead.phone else frozenset(), emails=frozenset(emails)
-    )
+    phones = _enquiry_phones(db.session, [lead.id])
+    if lead.phone:
+        phones.add(lead.phone)
+    wanted = Identifiers(phones=frozenset(phones), emails=frozenset(emails))
     return _erase(
         wanted,
         include=(lead.id,),
@@ -202,7 +204,9 @@ def _holding(wanted: Identifiers, include: Sequence[int]):  # type: ignore[no-un
     if include:
         conditions.append(Lead.id.in_(include))
     if wanted.phones:
-        conditions.append(Lead.phone.in_(sorted(wanted.phones)))
+        phones = sorted(wanted.phones)
+        conditions.append(Lead.phone.in_(phones))
+        conditions.append(Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone.in_(phones))))
     if wanted.emails:
         emails = sorted(wanted.emails)
         conditions.append(func.lower(Lead.email).in_(emails))
@@ -227,6 +231,16 @@ def _enquiry_emails(session: Session, lead_ids: Sequence[int]) -> set[str]:
             select(Enquiry.email).where(Enquiry.lead_id.in_(lead_ids), Enquiry.email.is_not(None))
         )
         if email
+    }
+
+
+def _enquiry_phones(session: Session, lead_ids: Sequence[int]) -> set[str]:
+    return {
+        phone
+        for phone in session.scalars(
+            select(Enquiry.phone).where(Enquiry.lead_id.in_(lead_ids), Enquiry.phone.is_not(None))
+        )
+        if phone
     }
 
 

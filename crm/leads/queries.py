@@ -18,11 +18,60 @@ class LeadNotFound(LookupError):
 
 
 def visible_leads(user: StaffUser) -> Select[tuple[Lead]]:
-    """The one branch-scoping query: every staff read, list, count and export builds on it."""
+    """The one branch-scoping query: every staff read, list, count and export builds on it.
+
+    A lead merged into another one is the same person counted twice, so it is left out here,
+    once, rather than in each list, count and export.
+    """
+    return _in_scope(user).where(Lead.merged_into_id.is_(None))
+
+
+def _in_scope(user: StaffUser) -> Select[tuple[Lead]]:
     query = select(Lead)
     if user.role != Role.ADMIN:
         query = query.where(Lead.branch_id == user.branch_id)
     return query
+
+
+def merged_into(user: StaffUser, lead_id: int) -> int | None:
+    """The lead a merged lead now lives in, when both are in this person's scope.
+
+    Old links to a merged lead (bookmarks, emails, the other lead's timeline) lead here.
+    """
+    target = db.session.scalar(
+        _in_scope(user).with_only_columns(Lead.merged_into_id).where(Lead.id == lead_id)
+    )
+    if target is None:
+        return None
+    return db.session.scalar(visible_lead_ids(user).where(Lead.id == target))
+
+
+def leads_sharing_email(user: StaffUser, lead: Lead) -> list[Lead]:
+    """Other leads in this person's scope with the lead's email address (a family, or a
+    person who wrote again from another number): each is its own lead, shown as a link."""
+    if not lead.email or lead.erased_at is not None:
+        return []
+    return list(
+        db.session.scalars(
+            visible_leads(user)
+            .where(Lead.email == lead.email, Lead.id != lead.id, Lead.erased_at.is_(None))
+            .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
+            .limit(20)
+        )
+    )
+
+
+def other_phones(lead: Lead) -> list[str]:
+    """Numbers the person gave with their enquiries besides the lead's own, first given first."""
+    phones: list[str] = []
+    for phone in db.session.scalars(
+        select(Enquiry.phone)
+        .where(Enquiry.lead_id == lead.id, Enquiry.phone.is_not(None))
+        .order_by(Enquiry.id)
+    ):
+        if phone and phone != lead.phone and phone not in phones:
+            phones.append(phone)
+    return phones
 
 
 def visible_lead_ids(user: StaffUser) -> Select[tuple[int]]:

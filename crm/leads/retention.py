@@ -152,9 +152,20 @@ def _still_used(session: Session, leads: list[Lead]) -> Identifiers:
         for email in session.scalars(select(Enquiry.email).where(Enquiry.lead_id.in_(ids)))
         if email
     }
+    phones |= {
+        phone
+        for phone in session.scalars(select(Enquiry.phone).where(Enquiry.lead_id.in_(ids)))
+        if phone
+    }
     staying = (Lead.erased_at.is_(None), Lead.id.not_in(ids))
     kept_phones = set(
         session.scalars(select(Lead.phone).where(*staying, Lead.phone.in_(sorted(phones))))
+    ) | set(
+        session.scalars(
+            select(Enquiry.phone)
+            .join(Lead, Lead.id == Enquiry.lead_id)
+            .where(*staying, Enquiry.phone.in_(sorted(phones)))
+        )
     )
     kept_emails = {
         email.lower()

@@ -22,6 +22,9 @@ class Enquiry(db.Model):
     lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id"), index=True)
     # What the visitor typed this time (the lead keeps the current values).
     name: Mapped[str] = mapped_column(String(120))
+    # E.164. The phone is who the person is, so a second number of theirs is never dropped;
+    # indexed for the inbox search, the intake's match after a merge, and erasure.
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # None once erased
     email: Mapped[str | None] = mapped_column(String(254))
     interest: Mapped[str | None] = mapped_column(String(60))
     message: Mapped[str | None] = mapped_column(Text)

@@ -26,6 +26,7 @@ class EventKind(StrEnum):
     EMAIL = "email"
     EXPORTED = "exported"
     ERASED = "erased"
+    MERGED = "merged"
 
 
 class LeadEvent(db.Model):

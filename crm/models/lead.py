@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.database import UTCDateTime, utcnow
@@ -59,6 +59,15 @@ def _sql_list(values: type[StrEnum]) -> str:
     return ", ".join(f"'{v.value}'" for v in values)
 
 
+# The indexes the dashboard counts from hold only leads that were not merged: staff reads
+# leave merged leads out (``visible_leads``), and a partial index lets them do so while still
+# counting from the index alone, without reading a row per lead.
+_NOT_MERGED = {
+    "sqlite_where": text("merged_into_id IS NULL"),
+    "postgresql_where": text("merged_into_id IS NULL"),
+}
+
+
 class Lead(db.Model):
     """The working record for one person at one branch; every submission adds an Enquiry."""
 
@@ -70,7 +79,14 @@ class Lead(db.Model):
             name="lost_reason_known",
         ),
         # The inbox: newest activity first within a branch and status.
-        Index("ix_lead_branch_status_activity", "branch_id", "status", "last_enquiry_at", "id"),
+        Index(
+            "ix_lead_branch_status_activity",
+            "branch_id",
+            "status",
+            "last_enquiry_at",
+            "id",
+            **_NOT_MERGED,
+        ),
         Index("ix_lead_branch_activity", "branch_id", "last_enquiry_at", "id"),
         # Admins' view across branches.
         Index("ix_lead_activity", "last_enquiry_at", "id"),
@@ -78,10 +94,19 @@ class Lead(db.Model):
         # The dashboard (leads per day, conversion, first response) and date filters; the
         # trailing columns let the dashboard count from the index without reading the rows.
         Index(
-            "ix_lead_branch_created_status_source", "branch_id", "created_at", "status", "source"
+            "ix_lead_branch_created_status_source",
+            "branch_id",
+            "created_at",
+            "status",
+            "source",
+            **_NOT_MERGED,
         ),
         Index(
-            "ix_lead_branch_first_response_created", "branch_id", "first_response_at", "created_at"
+            "ix_lead_branch_first_response_created",
+            "branch_id",
+            "first_response_at",
+            "created_at",
+            **_NOT_MERGED,
         ),
         Index("ix_lead_branch_phone", "branch_id", "phone"),
         Index("ix_lead_branch_email", "branch_id", "email"),
@@ -108,6 +133,9 @@ class Lead(db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every staff change; a form carrying an older version is stale.
     version: Mapped[int] = mapped_column(default=1)
+    # Set when a manager merged this lead into another one (the same person): its enquiries,
+    # events and follow-ups live there now, and staff reads leave it out (``visible_leads``).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), index=True)
 
     branch: Mapped[Branch] = relationship()
     assignee: Mapped[StaffUser | None] = relationship()
@@ -124,6 +152,10 @@ class Lead(db.Model):
     @property
     def reference(self) -> str:
         return f"L-{self.id:06d}"
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     @property
     def is_open(self) -> bool:

@@ -11,5 +11,6 @@ from crm.staff import (  # noqa: E402,F401  (routes register on import)
     export_views,
     inbox_views,
     lead_views,
+    merge_views,
     user_views,
 )

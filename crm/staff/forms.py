@@ -120,6 +120,32 @@ class EraseForm(FlaskForm):
     )
 
 
+class MergeLookupForm(FlaskForm):
+    """The other lead to merge into this one, named by reference; only shows a confirmation."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing
+
+    other = StringField(
+        "The other lead's reference",
+        validators=[
+            DataRequired("Please give the other lead's reference, such as L-000123."),
+            at_most(20),
+        ],
+    )
+
+
+class MergeForm(VersionedForm):
+    """The confirmed merge: both leads as the person saw them."""
+
+    other_id = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    other_version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    confirm = BooleanField(
+        "I have checked: these two leads are the same person.",
+        validators=[DataRequired("Please tick the box to confirm that they are one person.")],
+    )
+
+
 class AssignForm(VersionedForm):
     assignee = SelectField(
         "Assign to",

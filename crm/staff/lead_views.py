@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from crm.branches import branch_zone
 from crm.database import utcnow
 from crm.leads import workflow
+from crm.leads.merge import may_merge
 from crm.leads.pipeline import allowed_next
 from crm.leads.privacy import erase_lead
 from crm.leads.queries import (
@@ -23,6 +24,9 @@ from crm.leads.queries import (
     lead_enquiries,
     lead_follow_ups,
     lead_timeline,
+    leads_sharing_email,
+    merged_into,
+    other_phones,
 )
 from crm.leads.response_time import first_response_minutes
 from crm.mail.status import emails_for_lead
@@ -35,6 +39,7 @@ from crm.staff.forms import (
     CompleteFollowUpForm,
     EraseForm,
     FollowUpForm,
+    MergeLookupForm,
     NoteForm,
     ReleaseForm,
     StatusForm,
@@ -116,6 +121,9 @@ def _render(lead_id: int, code: int = 200, /, **submitted: FlaskForm) -> Respons
             follow_ups=lead_follow_ups(lead),
             complete_form=CompleteFollowUpForm(formdata=None),
             emails=emails_for_lead(lead.id),
+            other_phones=other_phones(lead),
+            sharing_email=leads_sharing_email(current_user, lead),
+            merge_lookup=MergeLookupForm(formdata=None) if may_merge(current_user) else None,
             timeline=[(event, describe(event), free_text(event)) for event in events],
             response_minutes=first_response_minutes(lead, lead.branch, now),
             target_minutes=current_app.config["RESPONSE_TARGET_MINUTES"],
@@ -123,6 +131,11 @@ def _render(lead_id: int, code: int = 200, /, **submitted: FlaskForm) -> Respons
         ),
         code,
     )
+
+
+def render_lead_page(lead_id: int, code: int = 200) -> ResponseReturnValue:
+    """The lead page with its flashed messages, for actions answered from other modules."""
+    return _render(lead_id, code)
 
 
 def _perform(
@@ -154,6 +167,11 @@ def _invalid(lead_id: int, form: FlaskForm, /, **submitted: FlaskForm) -> Respon
 
 @bp.get("/leads/<int:lead_id>")
 def lead(lead_id: int) -> ResponseReturnValue:
+    survivor = merged_into(current_user, lead_id)
+    if survivor is not None:
+        # A merged lead's links (bookmarks, emails) lead to the person's lead; outside the
+        # person's scope both are unknown, so the page is not found as before.
+        return redirect(url_for("staff.lead", lead_id=survivor), code=303)
     return _render(lead_id)
 
 

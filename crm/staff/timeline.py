@@ -26,6 +26,10 @@ def _label(enum: type, value: object) -> str:
         return str(value)
 
 
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else (plural or singular + 's')}"
+
+
 def describe(event: LeadEvent) -> str:
     detail = event.detail or {}
     kind = event.kind
@@ -67,6 +71,14 @@ def describe(event: LeadEvent) -> str:
         return "Included in an export."
     if kind == EventKind.ERASED:
         return "Personal data erased on request."
+    if kind == EventKind.MERGED:
+        if detail.get("into_id"):
+            return f"Merged into L-{detail['into_id']:06d}: the same person."
+        return (
+            f"L-{detail.get('merged_id', 0):06d} merged into this lead (the same person): "
+            f"{_count(detail.get('enquiries', 0), 'enquiry', 'enquiries')} and "
+            f"{_count(detail.get('follow_ups', 0), 'follow-up')} moved here."
+        )
     return kind.replace("_", " ").capitalize() + "."
 
 

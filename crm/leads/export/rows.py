@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, String, func, select, type_coerce
+from sqlalchemy import Row, Select, String, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from crm.branches import branch_zone
@@ -41,7 +41,12 @@ HEADER = (
     "UTM medium (first enquiry)",
     "UTM campaign (first enquiry)",
     "Latest message",
+    # Numbers the person gave with their enquiries besides the lead's own (after a merge).
+    "Other phones",
 )
+
+# Between the numbers in "Other phones"; never part of a phone number.
+PHONE_SEPARATOR = " "
 
 # A spreadsheet treats a cell starting with one of these as a formula (or, for tab and CR,
 # strips them and looks again).
@@ -88,6 +93,25 @@ def lead_rows(scope: Select[tuple[Lead]]) -> Select[Any]:
         .correlate(Lead)
         .scalar_subquery()
     )
+    given = (
+        select(Enquiry.phone.label("phone"))
+        .where(
+            Enquiry.lead_id == Lead.id,
+            Enquiry.phone.is_not(None),
+            Enquiry.phone != Lead.phone,
+        )
+        .distinct()
+        .correlate(Lead)
+        .subquery()
+    )
+    other_phones = case(
+        # A lead of one enquiry has only its own number: no lookup for most leads.
+        (
+            Lead.enquiry_count > 1,
+            select(func.aggregate_strings(given.c.phone, PHONE_SEPARATOR)).scalar_subquery(),
+        ),
+        else_=None,
+    )
     return (
         scope.with_only_columns(
             Lead.id,
@@ -110,6 +134,7 @@ def lead_rows(scope: Select[tuple[Lead]]) -> Select[Any]:
             first.utm_campaign,
             last.source_page.label("last_source_page"),
             latest_message.label("latest_message"),
+            other_phones.label("other_phones"),
         )
         .select_from(Lead)
         .outerjoin(first, first.id == edge(func.min))
@@ -157,10 +182,11 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
             utm_campaign,
             last_page,
             message,
+            others,
         ) = row
         stamp = stamps[branch_id]
         if erased:
-            name = phone = email = message = None
+            name = phone = email = message = others = None
         return [
             f"L-{lead_id:06d}",
             stamp(created),
@@ -181,9 +207,16 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
             neutralise(utm_medium) if utm_medium else "",
             neutralise(utm_campaign) if utm_campaign else "",
             neutralise(message) if message else "",
+            _phone_list(others) if others else "",
         ]
 
     return shape
+
+
+def _phone_list(joined: str) -> str:
+    """Each number as the Phone column shows it; several in one cell are text, not a number."""
+    phones = [readable_phone(phone) for phone in sorted(set(joined.split(PHONE_SEPARATOR)))]
+    return phones[0] if len(phones) == 1 else neutralise(", ".join(phones))
 
 
 def _plain(column: Any) -> Any:

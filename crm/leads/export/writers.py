@@ -34,7 +34,7 @@ BOM = "\ufeff"
 # Excel's limit is 1,048,576 rows a sheet, the header included; more rows continue on a new sheet.
 SHEET_ROWS = 1_048_575
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
-COLUMN_WIDTHS = (10, 17, 24, 16, 28, 12, 20, 18, 18, 20, 17, 17, 9, 30, 30, 16, 16, 18, 50)
+COLUMN_WIDTHS = (10, 17, 24, 16, 28, 12, 20, 18, 18, 20, 17, 17, 9, 30, 30, 16, 16, 18, 50, 24)
 SEND_CHUNK = 64 * 1024
 
 
