@@ -1,7 +1,7 @@
 """enquiry phone and lead merge: every number a person gives is kept; leads can be merged
 
 Revision ID: 7c1e5d9a2f40
-Revises: 453e4a5470df
+Revises: c41f7a9e2d10
 Create Date: 2026-11-25 10:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import crm.database
 
 # revision identifiers, used by Alembic.
 revision = '7c1e5d9a2f40'
-down_revision = '453e4a5470df'
+down_revision = 'c41f7a9e2d10'
 branch_labels = None
 depends_on = None
 
