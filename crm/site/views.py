@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, g, jsonify, render_template
+from flask import abort, current_app, g, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from crm.backup import backup_health
 from crm.branches import active_branches, branch_by_slug, branch_choices, weekly_hours
 from crm.extensions import db
 from crm.intake.landing import remember_landing
@@ -86,4 +87,4 @@ def healthz() -> ResponseReturnValue:
     except SQLAlchemyError:
         db.session.rollback()
         outbox = "unavailable"
-    return jsonify(status="ok", database="ok", outbox=outbox)
+    return jsonify(status="ok", database="ok", outbox=outbox, backup=backup_health(current_app))
