@@ -32,7 +32,8 @@ class BackupReport:
 
     def lines(self) -> list[str]:
         held = (
-            f", {self.counts['lead']:,} leads and {self.counts['enquiry']:,} enquiries"
+            f", {_count(self.counts['lead'], 'lead')} and "
+            f"{_count(self.counts['enquiry'], 'enquiry', 'enquiries')}"
             if self.counts is not None
             else ""
         )
@@ -59,8 +60,13 @@ class RestoreReport:
 
     def lines(self) -> list[str]:
         lines = [
-            f"Restored {self.counts['lead']:,} leads and {self.counts['enquiry']:,} enquiries"
-            + (f" (replacing {self.replaced_leads:,} leads)." if self.replaced_leads else ".")
+            f"Restored {_count(self.counts['lead'], 'lead')} and "
+            f"{_count(self.counts['enquiry'], 'enquiry', 'enquiries')}"
+            + (
+                f" (replacing {_count(self.replaced_leads, 'lead')})."
+                if self.replaced_leads
+                else "."
+            )
         ]
         if self.needs_upgrade:
             lines.append(
@@ -146,7 +152,7 @@ def restore_backup(app: Flask, archive: Path, *, force: bool = False) -> Restore
 def _refuse_unless_forced(leads: int, force: bool) -> int:
     if leads and not force:
         raise BackupError(
-            f"The database holds {leads:,} leads; restoring would replace them all. "
+            f"The database holds {_count(leads, 'lead')}; restoring would replace them all. "
             "Restore into an empty database, or pass --force if replacing them is what you want "
             "(take a backup of it first)."
         )
@@ -156,3 +162,7 @@ def _refuse_unless_forced(leads: int, force: bool) -> int:
 def _head(app: Flask) -> str | None:
     directory = app.extensions["migrate"].directory
     return ScriptDirectory(str(directory)).get_current_head()
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number:,} {singular if number == 1 else (plural or singular + 's')}"
