@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.database import utcnow, write_transaction
@@ -23,9 +23,9 @@ from crm.leads.anonymise import Identifiers, Plan, apply_anonymisation, plan_ano
 
 # The intake's per-person lock: holding it, no enquiry can join a lead while it is erased.
 from crm.leads.capture import lock_person
-from crm.leads.contact import normalise_email, normalise_phone
+from crm.leads.person import given_identifiers, holding, lead_identifiers
 from crm.leads.queries import get_visible_lead
-from crm.models import Branch, Enquiry, Lead, StaffUser
+from crm.models import Branch, Lead, StaffUser
 
 TABLES = ("lead", "enquiry", "follow_up", "lead_event", "outbox_email")
 
@@ -117,13 +117,7 @@ def erase_person(
     """
     if actor is not None:
         _require_admin(actor)
-    address = normalise_email(email) if email else None
-    wanted = Identifiers(
-        phones=frozenset({normalise_phone(phone)}) if phone else frozenset(),
-        emails=frozenset({address}) if address else frozenset(),
-    )
-    if not wanted:
-        raise ValueError("Give the phone number or the email address to erase.")
+    wanted = given_identifiers(phone, email)
     return _erase(
         wanted,
         actor_id=actor.id if actor else None,
@@ -143,12 +137,7 @@ def erase_lead(actor: StaffUser, lead_id: int, *, dry_run: bool = False) -> Eras
     """
     _require_admin(actor)
     lead = get_visible_lead(actor, lead_id)  # raises LeadNotFound
-    emails = {address.lower() for address in _enquiry_emails(db.session, [lead.id])}
-    if lead.email:
-        emails.add(lead.email.lower())
-    wanted = Identifiers(
-        phones=frozenset({lead.phone}) if lead.phone else frozenset(), emails=frozenset(emails)
-    )
+    wanted = lead_identifiers(db.session, lead)
     return _erase(
         wanted,
         include=(lead.id,),
@@ -185,7 +174,7 @@ def _matching_leads(
     """Every lead holding one of the identifiers; locked against a concurrent enquiry."""
     locked: set[str] = set()
     while True:
-        query = select(Lead).where(_holding(wanted, include)).order_by(Lead.id)
+        query = select(Lead).where(holding(wanted, include)).order_by(Lead.id)
         leads = list(session.scalars(query))
         phones = set(wanted.phones) | {lead.phone for lead in leads if lead.phone}
         if not lock or session.get_bind().dialect.name != "postgresql":
@@ -197,37 +186,12 @@ def _matching_leads(
         locked |= phones
 
 
-def _holding(wanted: Identifiers, include: Sequence[int]):  # type: ignore[no-untyped-def]
-    conditions = []
-    if include:
-        conditions.append(Lead.id.in_(include))
-    if wanted.phones:
-        conditions.append(Lead.phone.in_(sorted(wanted.phones)))
-    if wanted.emails:
-        emails = sorted(wanted.emails)
-        conditions.append(func.lower(Lead.email).in_(emails))
-        conditions.append(
-            Lead.id.in_(select(Enquiry.lead_id).where(func.lower(Enquiry.email).in_(emails)))
-        )
-    return or_(*conditions)
-
-
 def _lock_people(session: Session, phones: set[str]) -> None:
     """Take the intake's lock for each phone at each branch, always in the same order."""
     branches = session.scalars(select(Branch).order_by(Branch.id)).all()
     for phone in sorted(phones):
         for branch in branches:
             lock_person(session, branch, phone)
-
-
-def _enquiry_emails(session: Session, lead_ids: Sequence[int]) -> set[str]:
-    return {
-        email
-        for email in session.scalars(
-            select(Enquiry.email).where(Enquiry.lead_id.in_(lead_ids), Enquiry.email.is_not(None))
-        )
-        if email
-    }
 
 
 def _report(leads: Sequence[Lead], plan: Plan, *, dry_run: bool) -> ErasureReport:
