@@ -46,6 +46,8 @@ def holding(wanted: Identifiers, include: Sequence[int] = ()) -> ColumnElement[b
     if wanted.phones:
         phones = sorted(wanted.phones)
         conditions.append(Lead.phone.in_(phones))
+        # Once enquiries keep the phone they were sent with, they match here too:
+        # conditions.append(Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone.in_(phones))))
     if wanted.emails:
         emails = sorted(wanted.emails)
         conditions.append(func.lower(Lead.email).in_(emails))

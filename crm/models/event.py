@@ -26,6 +26,8 @@ class EventKind(StrEnum):
     EMAIL = "email"
     EXPORTED = "exported"
     ERASED = "erased"
+    # A copy of everything held about the person was given to them on request (DPDP §11).
+    ACCESS = "access_request"
 
 
 class LeadEvent(db.Model):

@@ -59,6 +59,8 @@ def describe(event: LeadEvent) -> str:
         return "Included in an export."
     if kind == EventKind.ERASED:
         return "Personal data erased on request."
+    if kind == EventKind.ACCESS:
+        return "A copy of the person's data was given to them on request."
     return kind.replace("_", " ").capitalize() + "."
 
 
