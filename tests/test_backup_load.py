@@ -14,11 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.backupkit import column, crm_env, database_factory, integrity_ok
+from tests.backupkit import backup_config, column, crm_env, database_factory, integrity_ok
 from tests.conftest import make_app
 from tests.loadkit import GUARD_SECONDS, Gunicorn, Visitor, phones
 from tests.smtp import crm_executable
-from tests.test_backup import backup_config
 from tests.test_migrations import _drift
 
 pytestmark = pytest.mark.load

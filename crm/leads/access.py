@@ -40,10 +40,6 @@ class AccessReport:
     data: dict[str, Any]  # what the person receives, as JSON
     leads: tuple[str, ...]  # references of the leads found, e.g. "L-000042"
 
-    @property
-    def matched(self) -> bool:
-        return bool(self.leads or self.data["emails_sent_to_you"])
-
 
 def access_person(
     *,
