@@ -192,7 +192,7 @@ def _emails(session: Session, addresses: set[str]) -> list[dict[str, Any]]:
 
 
 def _time(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return moment.isoformat(timespec="seconds") if moment else None
 
 
 def _detail(via: str, operator: str | None) -> dict[str, str]:
