@@ -2,7 +2,7 @@
 # make test - set everything up and run the whole test suite
 # make bench - run every benchmark; each prints one JSON line per figure on stdout
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench bench-pages bench-triage bench-export bench-intake clean
+.PHONY: help install run test lint format bench bench-pages bench-triage bench-export bench-intake bench-backup clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -51,7 +51,7 @@ format: install
 
 # Figures go to stdout as JSON lines, progress to stderr: make bench > figures.jsonl
 # The first run builds databases of 10,000 and 1,000,000 leads in bench/results/ (a few minutes).
-bench: bench-pages bench-triage bench-export bench-intake
+bench: bench-pages bench-triage bench-export bench-intake bench-backup
 
 bench-pages: install
 	@$(BIN)/python bench/pages_bench.py
@@ -65,6 +65,9 @@ bench-export: install
 
 bench-intake: install
 	@$(BIN)/python bench/intake_bench.py
+
+bench-backup: install
+	@$(BIN)/python bench/backup_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

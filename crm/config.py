@@ -110,6 +110,13 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_BATCH_ROWS": 500,
     # Export records per page on /staff/exports.
     "EXPORT_RECORDS_PAGE_SIZE": 50,
+    # Backups (`crm db backup`): None means "backups" in the instance folder. The newest is
+    # kept with the BACKUP_KEEP - 1 before it; older ones are removed after each backup.
+    "BACKUP_DIR": None,
+    "BACKUP_KEEP": 14,
+    # PostgreSQL: the folder holding pg_dump and pg_restore of the server's major version
+    # (e.g. /usr/lib/postgresql/15/bin); None means whichever the PATH finds.
+    "BACKUP_PG_BIN_DIR": None,
     # Privacy.
     "RETENTION_DAYS": 180,
     "OUTBOX_SENT_RETENTION_DAYS": 30,

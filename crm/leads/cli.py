@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
@@ -61,6 +63,70 @@ def erase_command(
         raise SystemExit(NO_MATCH_EXIT)
     for line in report.lines():
         click.echo(line)
+
+
+@leads_group.command("access")
+@click.option("--phone", help='The phone number the person gave, written any way ("98450 12345").')
+@click.option("--email", help="The email address the person gave.")
+@click.option(
+    "--by",
+    "by_email",
+    metavar="ADMIN_EMAIL",
+    help="Your administrator account, recorded on the request (the login name always is).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON to this new file and the readable page beside it (.html); "
+    "without it, the JSON goes to standard output.",
+)
+@with_appcontext
+def access_command(
+    phone: str | None, email: str | None, by_email: str | None, output: Path | None
+) -> None:
+    """Everything held about a person at every branch, on their request (DPDP Act, s. 11).
+
+    Leads, enquiries with the consent given, timelines, follow-ups and the emails sent to them;
+    the request is recorded on each of their leads.
+    """
+    from crm.leads.access import access_html, access_person
+
+    if (phone is None) == (email is None):
+        raise click.UsageError("Give exactly one of --phone or --email.")
+    actor = _admin(by_email) if by_email else None
+    try:
+        report = access_person(phone=phone, email=email, actor=actor, operator=_operator())
+    except InvalidContact as error:
+        hint = "--phone" if phone else "--email"
+        raise click.BadParameter(str(error), param_hint=hint) from error
+    document = json.dumps(report.data, indent=2, ensure_ascii=False) + "\n"
+    found = (
+        f"Found {len(report.leads)} lead(s): {', '.join(report.leads)}; the request is recorded "
+        "on each."
+        if report.leads
+        else "Nothing is held under that phone number or address; the answer says so."
+    )
+    if output is None:
+        click.echo(document, nl=False)
+        click.echo(found, err=True)
+        return
+    page = output.with_suffix(".html")
+    for path in (output, page):
+        if path.exists():
+            raise click.ClickException(f"{path} already exists; choose another file.")
+    for path, text in ((output, document), (page, access_html(report))):
+        _write_private(path, text)
+    click.echo(f"Wrote {output} and {page}. {found}")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A new file only its owner can read: the person's data never lands in a shared one."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as error:
+        raise click.ClickException(f"{path} already exists; choose another file.") from error
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 @click.group("retention", cls=AppGroup)

@@ -1,11 +1,11 @@
 """Erasure on request (DPDP Act 2023): a person's details leave every table; the figures stay.
 
 ``erase_person`` finds the person by a phone number or an email address, at every branch;
-``erase_lead`` erases the person behind one lead (by every phone and address on it or on its
-enquiries). Both
-anonymise each matching lead (see ``crm.leads.anonymise``), cancel the emails not yet sent to
-or about them, and leave an anonymous ``erased`` event saying when and by whom. Running either
-again changes nothing, and says so.
+``erase_lead`` erases the person behind one lead (by every phone number on it or on its
+enquiries: the phone is the identity). Both anonymise each matching lead (see
+``crm.leads.anonymise``), cancel the emails not yet sent to or about them, and leave an
+anonymous ``erased`` event saying when and by whom. Running either again changes nothing, and
+says so.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.database import utcnow, write_transaction
@@ -24,9 +24,9 @@ from crm.leads.anonymise import Identifiers, Plan, apply_anonymisation, plan_ano
 
 # The intake's per-person lock: holding it, no enquiry can join a lead while it is erased.
 from crm.leads.capture import lock_person
-from crm.leads.contact import normalise_email, normalise_phone
+from crm.leads.person import addresses_in_use, given_identifiers, holding, lead_identifiers
 from crm.leads.queries import get_visible_lead
-from crm.models import Branch, Enquiry, Lead, StaffUser
+from crm.models import Branch, Lead, StaffUser
 
 TABLES = ("lead", "enquiry", "follow_up", "lead_event", "outbox_email")
 
@@ -118,13 +118,7 @@ def erase_person(
     """
     if actor is not None:
         _require_admin(actor)
-    address = normalise_email(email) if email else None
-    wanted = Identifiers(
-        phones=frozenset({normalise_phone(phone)}) if phone else frozenset(),
-        emails=frozenset({address}) if address else frozenset(),
-    )
-    if not wanted:
-        raise ValueError("Give the phone number or the email address to erase.")
+    wanted = given_identifiers(phone, email)
     return _erase(
         wanted,
         actor_id=actor.id if actor else None,
@@ -137,22 +131,19 @@ def erase_person(
 def erase_lead(actor: StaffUser, lead_id: int, *, dry_run: bool = False) -> ErasureReport:
     """Erase the person behind one lead (the staff lead page's admin action).
 
-    The person is everyone holding this lead's phone number or any email address on the lead
-    or its enquiries, so their leads at other branches go too. Raises ``ErasureNotAllowed``
-    unless ``actor`` is an active administrator, ``LeadNotFound`` for an unknown id.
+    The phone is the identity: the person's leads are those holding a phone number given on
+    this lead, at every branch. An address on this lead is erased from their leads; another
+    lead that only shares it (one family's address) is another person's and keeps it.
+    Raises ``ErasureNotAllowed`` unless ``actor`` is an active administrator, ``LeadNotFound``
+    for an unknown id.
     Erasing an erased lead again changes nothing (``report.changed`` is False).
     """
     _require_admin(actor)
     lead = get_visible_lead(actor, lead_id)  # raises LeadNotFound
-    emails = {address.lower() for address in _enquiry_emails(db.session, [lead.id])}
-    if lead.email:
-        emails.add(lead.email.lower())
-    phones = _enquiry_phones(db.session, [lead.id])
-    if lead.phone:
-        phones.add(lead.phone)
-    wanted = Identifiers(phones=frozenset(phones), emails=frozenset(emails))
+    wanted = lead_identifiers(db.session, lead)
     return _erase(
         wanted,
+        match=Identifiers(phones=wanted.phones),
         include=(lead.id,),
         actor_id=actor.id,
         detail=_detail("staff", None),
@@ -164,6 +155,7 @@ def erase_lead(actor: StaffUser, lead_id: int, *, dry_run: bool = False) -> Eras
 def _erase(
     wanted: Identifiers,
     *,
+    match: Identifiers | None = None,
     include: Sequence[int] = (),
     actor_id: int | None,
     detail: dict[str, str],
@@ -171,8 +163,12 @@ def _erase(
     now: datetime | None,
 ) -> ErasureReport:
     with _read_only() if dry_run else write_transaction() as session:
-        leads = _matching_leads(session, wanted, include, lock=not dry_run)
-        plan = plan_anonymisation(session, leads, also=wanted)
+        leads = _matching_leads(session, match or wanted, include, lock=not dry_run)
+        spare = Identifiers()
+        if match is not None:
+            shared = addresses_in_use(session, wanted.emails, [lead.id for lead in leads])
+            spare = Identifiers(emails=frozenset(shared))
+        plan = plan_anonymisation(session, leads, also=wanted, spare=spare)
         report = _report(leads, plan, dry_run=dry_run)
         if plan and not dry_run:
             apply_anonymisation(
@@ -187,7 +183,7 @@ def _matching_leads(
     """Every lead holding one of the identifiers; locked against a concurrent enquiry."""
     locked: set[str] = set()
     while True:
-        query = select(Lead).where(_holding(wanted, include)).order_by(Lead.id)
+        query = select(Lead).where(holding(wanted, include)).order_by(Lead.id)
         leads = list(session.scalars(query))
         phones = set(wanted.phones) | {lead.phone for lead in leads if lead.phone}
         if not lock or session.get_bind().dialect.name != "postgresql":
@@ -199,49 +195,12 @@ def _matching_leads(
         locked |= phones
 
 
-def _holding(wanted: Identifiers, include: Sequence[int]):  # type: ignore[no-untyped-def]
-    conditions = []
-    if include:
-        conditions.append(Lead.id.in_(include))
-    if wanted.phones:
-        phones = sorted(wanted.phones)
-        conditions.append(Lead.phone.in_(phones))
-        conditions.append(Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone.in_(phones))))
-    if wanted.emails:
-        emails = sorted(wanted.emails)
-        conditions.append(func.lower(Lead.email).in_(emails))
-        conditions.append(
-            Lead.id.in_(select(Enquiry.lead_id).where(func.lower(Enquiry.email).in_(emails)))
-        )
-    return or_(*conditions)
-
-
 def _lock_people(session: Session, phones: set[str]) -> None:
     """Take the intake's lock for each phone at each branch, always in the same order."""
     branches = session.scalars(select(Branch).order_by(Branch.id)).all()
     for phone in sorted(phones):
         for branch in branches:
             lock_person(session, branch, phone)
-
-
-def _enquiry_emails(session: Session, lead_ids: Sequence[int]) -> set[str]:
-    return {
-        email
-        for email in session.scalars(
-            select(Enquiry.email).where(Enquiry.lead_id.in_(lead_ids), Enquiry.email.is_not(None))
-        )
-        if email
-    }
-
-
-def _enquiry_phones(session: Session, lead_ids: Sequence[int]) -> set[str]:
-    return {
-        phone
-        for phone in session.scalars(
-            select(Enquiry.phone).where(Enquiry.lead_id.in_(lead_ids), Enquiry.phone.is_not(None))
-        )
-        if phone
-    }
 
 
 def _report(leads: Sequence[Lead], plan: Plan, *, dry_run: bool) -> ErasureReport:

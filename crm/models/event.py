@@ -27,6 +27,8 @@ class EventKind(StrEnum):
     EXPORTED = "exported"
     ERASED = "erased"
     MERGED = "merged"
+    # A copy of everything held about the person was given to them on request (DPDP §11).
+    ACCESS = "access_request"
 
 
 class LeadEvent(db.Model):

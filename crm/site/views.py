@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from crm.backup import backup_health
 from crm.branches import active_branches, branch_by_slug, branch_choices, weekly_hours
 from crm.extensions import db
 from crm.intake.landing import remember_landing
@@ -94,4 +95,5 @@ def healthz() -> ResponseReturnValue:
     except SQLAlchemyError:
         db.session.rollback()
         outbox = "unavailable"
-    return jsonify(status="ok", database="ok", outbox=outbox), 200, no_store
+    backup = backup_health(current_app)
+    return jsonify(status="ok", database="ok", outbox=outbox, backup=backup), 200, no_store

@@ -146,6 +146,14 @@ class MergeForm(VersionedForm):
     )
 
 
+class AccessForm(FlaskForm):
+    """The person's own data, as a readable page or a JSON file (the right of access)."""
+
+    format = SelectField(
+        choices=[SelectChoice("html", "Readable page"), SelectChoice("json", "JSON file")]
+    )
+
+
 class AssignForm(VersionedForm):
     assignee = SelectField(
         "Assign to",

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,6 +23,7 @@ from flask_wtf import FlaskForm
 from crm.branches import branch_zone
 from crm.database import utcnow
 from crm.leads import workflow
+from crm.leads.access import access_html, access_lead
 from crm.leads.merge import may_merge
 from crm.leads.pipeline import allowed_next
 from crm.leads.privacy import erase_lead
@@ -34,6 +44,7 @@ from crm.models import Lead, Role
 from crm.policy import assignment_targets
 from crm.staff import bp
 from crm.staff.forms import (
+    AccessForm,
     AssignForm,
     CallForm,
     CompleteFollowUpForm,
@@ -91,6 +102,7 @@ def _forms(lead: Lead, submitted: dict[str, FlaskForm] | None = None) -> dict[st
         "note": submitted.get("note") or NoteForm(formdata=None),
         "release": ReleaseForm(formdata=None, version=lead.version),
         "erase": submitted.get("erase") or EraseForm(formdata=None),
+        "access": AccessForm(formdata=None),
         "call": submitted.get("call") or CallForm(formdata=None),
         "follow_up": submitted.get("follow_up")
         or FollowUpForm(
@@ -226,6 +238,33 @@ def lead_erase(lead_id: int) -> ResponseReturnValue:
         abort(404)
     flash(report.summary(), "success")
     return redirect(url_for("staff.lead", lead_id=lead_id), code=303)
+
+
+@bp.post("/leads/<int:lead_id>/access")
+def lead_access(lead_id: int) -> ResponseReturnValue:
+    """The person's own data (an admin's action, recorded): the page itself, or a download."""
+    lead = _lead_or_404(lead_id)  # first: a lead out of scope is not found, for every role
+    if current_user.role != Role.ADMIN:
+        abort(403)
+    form = AccessForm()
+    if not form.validate():
+        return _invalid(lead_id, form)
+    try:
+        report = access_lead(current_user, lead_id, file_format=form.format.data)
+    except LeadNotFound:
+        abort(404)
+    if form.format.data == "json":
+        response = Response(
+            json.dumps(report.data, indent=2, ensure_ascii=False) + "\n",
+            mimetype="application/json",
+        )
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="personal-data-{lead.reference}.json"'
+        )
+    else:
+        response = Response(access_html(report), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/leads/<int:lead_id>/assign")

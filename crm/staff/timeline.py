@@ -79,6 +79,8 @@ def describe(event: LeadEvent) -> str:
             f"{_count(detail.get('enquiries', 0), 'enquiry', 'enquiries')} and "
             f"{_count(detail.get('follow_ups', 0), 'follow-up')} moved here."
         )
+    if kind == EventKind.ACCESS:
+        return "A copy of the person's data was given to them on request."
     return kind.replace("_", " ").capitalize() + "."
 
 
