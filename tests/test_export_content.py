@@ -220,6 +220,28 @@ def test_formula_payloads_are_text_exactly_as_typed_in_xlsx(manager, hostile):
             assert cell.data_type != "f"
 
 
+def test_xlsx_is_laid_out_for_printing(app, manager):
+    """Landscape, one page wide, the header on every page, long text wrapped in its column.
+    (tests/test_export_spreadsheets.py prints it with LibreOffice and counts the pages.)"""
+    capture(app, "hyderabad", name="Asha", message="Lower back pain. " * 100)
+    capture(app, "hyderabad", name="Ravi", message="Neck")
+    sheet = xlsx_sheet(download(manager, format="xlsx").data)
+    setup = sheet.page_setup
+    assert (setup.orientation, int(setup.paperSize)) == ("landscape", int(sheet.PAPERSIZE_A4))
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+    assert sheet.freeze_panes == "A2"
+    message = HEADER.index("Latest message")
+    header, long, short = sheet.iter_rows(max_row=3)
+    assert long[message].alignment.wrap_text
+    assert not short[message].alignment.wrap_text
+    # A title wider than its column wraps instead of being cut off by the next one.
+    assert all(cell.alignment.wrap_text and cell.font.bold for cell in header)
+    widths = [sheet.column_dimensions[cell.column_letter].width for cell in header]
+    assert widths[message] == max(widths) and min(widths) >= 9
+
+
 def test_text_that_looks_like_an_excel_error_stays_text(app, manager):
     capture(app, "hyderabad", name="#N/A", message="#DIV/0!")
     (row,) = list(xlsx_sheet(download(manager, format="xlsx").data).iter_rows(min_row=2))
