@@ -24,8 +24,8 @@ from crm.seed import seed_branches
 BACKEND = os.environ.get("CRM_TEST_DATABASE", "sqlite")
 
 # The developer's own CRM_* settings must not leak into tests; CRM_TEST_* and
-# CRM_REQUIRE_BROWSER configure the test run itself.
-_TEST_RUN_SETTINGS = ("CRM_TEST_", "CRM_REQUIRE_BROWSER")
+# CRM_REQUIRE_* (clients a run must not skip) configure the test run itself.
+_TEST_RUN_SETTINGS = ("CRM_TEST_", "CRM_REQUIRE_")
 for _name in [
     name
     for name in os.environ

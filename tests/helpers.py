@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 from html.parser import HTMLParser
-from typing import Any, NoReturn
+from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -128,11 +126,3 @@ def submit_reach_out(
         data.pop(name, None)
     headers = {"Accept": "application/json"} if json else {}
     return client.post("/leads", data=data, headers=headers)
-
-
-def missing_client(reason: str) -> NoReturn:
-    """A test that needs a real client this machine lacks: skipped with the reason, or failed
-    when the run requires every client (``CRM_REQUIRE_BROWSER=1``, as CI sets it)."""
-    if os.environ.get("CRM_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} CRM_REQUIRE_BROWSER=1 forbids skipping.", pytrace=False)
-    pytest.skip(reason)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from tests.helpers import missing_client
+from tests.clients import missing_client
 
 MISSING_JAVA = (
     "The HTML check needs Java for the Nu Html Checker: install it (apt-get install "

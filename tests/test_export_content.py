@@ -95,7 +95,7 @@ def test_one_row_per_lead_with_every_column(app, manager):
         "Reference": reference,
         "Created (branch time)": "2026-11-01 00:10",
         "Name": "Anita Rao",
-        "Phone": "+919845012345",
+        "Phone": "+91 98450 12345",
         "Email": "anita@example.com",
         "Branch": "Hyderabad",
         "Interest": "Knee or joint pain",
@@ -123,7 +123,7 @@ def test_one_row_per_lead_with_every_column(app, manager):
     assert cells["Created (branch time)"].number_format == "yyyy-mm-dd hh:mm"
     assert cells["Next follow-up (branch time)"].value == wall("2026-12-01 10:00")
     assert cells["Enquiries"].value == 3 and cells["Enquiries"].data_type == "n"
-    assert cells["Phone"].value == "+919845012345" and cells["Phone"].data_type == "s"
+    assert cells["Phone"].value == "+91 98450 12345" and cells["Phone"].data_type == "s"
     assert cells["Latest message"].value == "Any slot on Saturday?"
     assert sheet.freeze_panes == "A2"
 
@@ -158,11 +158,11 @@ PAYLOADS = [
 
 @pytest.fixture
 def hostile(app):
-    """Leads whose every visitor-typed field is a formula payload; phones stay plain E.164."""
+    """Leads whose every visitor-typed field is a formula payload; the phones as exported."""
     phones = []
     for index, payload in enumerate(PAYLOADS):
         phone = f"+9198450{index:05d}"
-        phones.append(phone)
+        phones.append(f"+91 98450 {index:05d}")
         capture(
             app,
             "hyderabad",
@@ -195,29 +195,52 @@ def test_formula_payloads_are_neutralised_in_csv(manager, hostile):
             assert row[column] == "'" + payload, column
         if row["Email"]:
             assert row["Email"].startswith("'")
-        assert row["Phone"] == phone  # readable: no apostrophe, nothing lost
+        assert row["Phone"] == phone  # spaced: text to a spreadsheet, and no apostrophe
         for column, value in row.items():
             if column != "Phone":
                 assert not value.startswith(FORMULA_TRIGGERS), (column, value)
 
 
-def test_formula_payloads_are_neutralised_in_xlsx(manager, hostile):
+def test_formula_payloads_are_text_exactly_as_typed_in_xlsx(manager, hostile):
+    """An XLSX string cell is never run as a formula, so it needs no apostrophe."""
     sheet = xlsx_sheet(download(manager, format="xlsx").data)
     rows = list(sheet.iter_rows(min_row=2))
     assert len(rows) == len(PAYLOADS)
     header = [cell.value for cell in next(sheet.iter_rows(max_row=1))]
     for row, payload, phone in zip(rows, PAYLOADS, hostile, strict=True):
         cells = dict(zip(header, row, strict=True))
-        # XML reads a bare carriage return in text as a line feed; the apostrophe is what counts.
-        expected = ("'" + payload).replace("\r", "\n")
+        # XML reads a bare carriage return in text as a line feed.
+        expected = payload.replace("\r", "\n")
         for column in TEXT_COLUMNS:
             assert cells[column].value == expected, column
             assert cells[column].data_type == "s", column
+        if cells["Email"].value:
+            assert not cells["Email"].value.startswith("'")
         assert cells["Phone"].value == phone and cells["Phone"].data_type == "s"
         for cell in row:
             assert cell.data_type != "f"
-            if isinstance(cell.value, str) and header[cell.column - 1] != "Phone":
-                assert not cell.value.startswith(FORMULA_TRIGGERS)
+
+
+def test_xlsx_is_laid_out_for_printing(app, manager):
+    """Landscape, one page wide, the header on every page, long text wrapped in its column.
+    (tests/test_export_spreadsheets.py prints it with LibreOffice and counts the pages.)"""
+    capture(app, "hyderabad", name="Asha", message="Lower back pain. " * 100)
+    capture(app, "hyderabad", name="Ravi", message="Neck")
+    sheet = xlsx_sheet(download(manager, format="xlsx").data)
+    setup = sheet.page_setup
+    assert (setup.orientation, int(setup.paperSize)) == ("landscape", int(sheet.PAPERSIZE_A4))
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+    assert sheet.freeze_panes == "A2"
+    message = HEADER.index("Latest message")
+    header, long, short = sheet.iter_rows(max_row=3)
+    assert long[message].alignment.wrap_text
+    assert not short[message].alignment.wrap_text
+    # A title wider than its column wraps instead of being cut off by the next one.
+    assert all(cell.alignment.wrap_text and cell.font.bold for cell in header)
+    widths = [sheet.column_dimensions[cell.column_letter].width for cell in header]
+    assert widths[message] == max(widths) and min(widths) >= 9
 
 
 def test_text_that_looks_like_an_excel_error_stays_text(app, manager):

@@ -1,8 +1,9 @@
 """A real Chromium (Debian's, never a downloaded build) driven by Playwright, and where the
 screenshots of each journey's last step go.
 
-Without Chromium the browser tests are skipped with the reason; with ``CRM_REQUIRE_BROWSER=1``
-(as CI sets it) they fail instead, so a machine without a browser can never pass them silently.
+Without Chromium the browser tests are skipped with the reason; where the run requires its
+clients (``CRM_REQUIRE_CLIENTS=1``, as CI sets it, or ``CRM_REQUIRE_BROWSER=1``) they fail
+instead, so a machine without a browser can never pass them silently (see tests/clients.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
+from tests.clients import find_client
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -38,13 +41,8 @@ def chromium_path(
     environ: Mapping[str, str] = os.environ, default_paths: Sequence[str] = CHROMIUM_PATHS
 ) -> str:
     """The Chromium to drive; skips the test when there is none, or fails it when the run
-    requires a browser (CRM_REQUIRE_BROWSER=1)."""
-    for candidate in (environ.get("CRM_TEST_CHROMIUM"), *default_paths):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    if environ.get("CRM_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{MISSING_CHROMIUM} CRM_REQUIRE_BROWSER=1 forbids skipping.", pytrace=False)
-    pytest.skip(MISSING_CHROMIUM)
+    requires its clients."""
+    return find_client("CRM_TEST_CHROMIUM", default_paths, MISSING_CHROMIUM, environ)
 
 
 @pytest.fixture(scope="session")

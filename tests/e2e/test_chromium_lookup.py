@@ -31,3 +31,8 @@ def test_without_chromium_the_browser_tests_are_skipped_with_the_reason():
 def test_without_chromium_a_run_that_requires_a_browser_fails():
     with pytest.raises(pytest.fail.Exception, match=r"CRM_REQUIRE_BROWSER=1"):
         chromium_path({"CRM_REQUIRE_BROWSER": "1"}, default_paths=NOWHERE)
+
+
+def test_without_chromium_a_run_that_requires_its_clients_fails():
+    with pytest.raises(pytest.fail.Exception, match=r"CRM_REQUIRE_CLIENTS=1"):
+        chromium_path({"CRM_REQUIRE_CLIENTS": "1"}, default_paths=NOWHERE)

@@ -4,6 +4,7 @@ Every export starts from ``visible_leads`` (the one branch scope): the staff pag
 signed-in manager or administrator, the command line passes no one and acts for the clinic.
 """
 
+from crm.leads.export.cells import neutralise, spreadsheet_phone
 from crm.leads.export.filters import (
     ALL_BRANCHES,
     OPEN,
@@ -11,7 +12,7 @@ from crm.leads.export.filters import (
     ExportFilters,
     ExportRefused,
 )
-from crm.leads.export.rows import HEADER, neutralise
+from crm.leads.export.rows import HEADER
 from crm.leads.export.run import LeadExport, start_export, visible_export_records
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "ExportRefused",
     "LeadExport",
     "neutralise",
+    "spreadsheet_phone",
     "start_export",
     "visible_export_records",
 ]

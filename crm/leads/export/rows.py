@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from crm.branches import branch_zone
 from crm.leads.catalogue import INTERESTS
+from crm.leads.export.cells import neutralise, spreadsheet_phone
 from crm.models import STATUS_LABELS, Branch, Enquiry, Lead, LostReason
 
 HEADER = (
@@ -48,28 +49,7 @@ HEADER = (
 # Between the numbers in "Other phones"; never part of a phone number.
 PHONE_SEPARATOR = " "
 
-# A spreadsheet treats a cell starting with one of these as a formula (or, for tab and CR,
-# strips them and looks again).
-FORMULA_TRIGGERS = frozenset("=+-@\t\r")
-
 Shape = Callable[[Row[Any]], list[Any]]
-
-
-def neutralise(value: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe: it stays text."""
-    return "'" + value if value[:1] in FORMULA_TRIGGERS else value
-
-
-def readable_phone(phone: str) -> str:
-    """A phone number as stored (E.164), without the apostrophe other text would get.
-
-    A "+" followed by nothing but digits can only ever evaluate to that number: no function,
-    no reference, no link, so it is left readable and dialable. Anything else is free text.
-    """
-    digits = phone[1:]
-    if phone[:1] == "+" and 7 <= len(digits) <= 15 and digits.isascii() and digits.isdigit():
-        return phone
-    return neutralise(phone)
 
 
 def lead_rows(scope: Select[tuple[Lead]]) -> Select[Any]:
@@ -146,17 +126,20 @@ def lead_rows(scope: Select[tuple[Lead]]) -> Select[Any]:
 def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: bool) -> Shape:
     """A function from one query row to the export's cells, in ``HEADER`` order.
 
-    Text a visitor or staff member typed is neutralised; times are in the lead's branch time
-    zone, as text (CSV) or as naive local datetimes (XLSX). An erased lead keeps its reference,
-    dates and pipeline fields but none of the person's details.
+    For a CSV (``as_text``), text a visitor or staff member typed is neutralised and times are
+    text; for an XLSX, text stays exactly as typed (its string cells never run as formulas) and
+    times are naive local datetimes. Times are in the lead's branch time zone, phones in the
+    spaced international form. An erased lead keeps its reference, dates and pipeline fields
+    but none of the person's details.
     """
-    city = {branch.id: neutralise(branch.city) for branch in branches}
+    text = neutralise if as_text else _as_typed
+    city = {branch.id: text(branch.city) for branch in branches}
     clocks = {branch.id: BranchClock(branch_zone(branch)) for branch in branches}
     stamps = {
         branch_id: clock.text if as_text else clock.cell for branch_id, clock in clocks.items()
     }
-    assignee = {person_id: neutralise(name) for person_id, name in staff_names.items()}
-    interest = {key: neutralise(label) for key, label in INTERESTS.items()}
+    assignee = {person_id: text(name) for person_id, name in staff_names.items()}
+    interest = {key: text(label) for key, label in INTERESTS.items()}
     status = {key.value: label for key, label in STATUS_LABELS.items()}
     lost = {reason.value: reason.label for reason in LostReason}
 
@@ -190,33 +173,37 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
         return [
             f"L-{lead_id:06d}",
             stamp(created),
-            neutralise(name) if name else "",
-            readable_phone(phone) if phone else "",
-            neutralise(email) if email else "",
+            text(name) if name else "",
+            spreadsheet_phone(phone) if phone else "",
+            text(email) if email else "",
             city[branch_id],
-            (interest.get(interest_key) or neutralise(interest_key)) if interest_key else "",
-            status.get(status_key) or neutralise(status_key),
-            (lost.get(lost_key) or neutralise(lost_key)) if lost_key else "",
+            (interest.get(interest_key) or text(interest_key)) if interest_key else "",
+            status.get(status_key) or text(status_key),
+            (lost.get(lost_key) or text(lost_key)) if lost_key else "",
             assignee.get(assignee_id, "") if assignee_id else "",
             stamp(responded) if responded else None,
             stamp(follow_up) if follow_up else None,
             enquiries,
-            neutralise(first_page) if first_page else "",
-            neutralise(last_page) if last_page else "",
-            neutralise(utm_source) if utm_source else "",
-            neutralise(utm_medium) if utm_medium else "",
-            neutralise(utm_campaign) if utm_campaign else "",
-            neutralise(message) if message else "",
-            _phone_list(others) if others else "",
+            text(first_page) if first_page else "",
+            text(last_page) if last_page else "",
+            text(utm_source) if utm_source else "",
+            text(utm_medium) if utm_medium else "",
+            text(utm_campaign) if utm_campaign else "",
+            text(message) if message else "",
+            _phone_list(others, text) if others else "",
         ]
 
     return shape
 
 
-def _phone_list(joined: str) -> str:
+def _phone_list(joined: str, text: Callable[[str], str]) -> str:
     """Each number as the Phone column shows it; several in one cell are text, not a number."""
-    phones = [readable_phone(phone) for phone in sorted(set(joined.split(PHONE_SEPARATOR)))]
-    return phones[0] if len(phones) == 1 else neutralise(", ".join(phones))
+    phones = [spreadsheet_phone(phone) for phone in sorted(set(joined.split(PHONE_SEPARATOR)))]
+    return phones[0] if len(phones) == 1 else text(", ".join(phones))
+
+
+def _as_typed(value: str) -> str:
+    return value
 
 
 def _plain(column: Any) -> Any:
