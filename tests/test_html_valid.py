@@ -43,7 +43,9 @@ TEST_ONLY = "/test-only/"
 # Pages only an administrator opens; the other roles get the 403 page (checked on its own).
 ADMIN_ONLY = {"staff.users", "staff.user_detail"}
 # Pages an agent does not open.
-MANAGERS_AND_ADMINS = {"staff.exports"}
+MANAGERS_AND_ADMINS = {"staff.exports", "staff.lead_merge_review"}
+# Pages that need a query to be more than an error: opened in staff_form_errors.
+OPENED_WITH_A_QUERY = {"staff.lead_merge_review"}
 
 
 @pytest.fixture
@@ -214,8 +216,8 @@ def staff_pages(app: Flask, pages: Pages, data: dict) -> None:
         role = who.split(".")[0]
         values = {"lead_id": leads, "person_id": list(people.values())}
         for rule in get_rules(app, staff=True):
-            if rule.endpoint == "staff.login":
-                continue  # a signed-in person is sent on; the sign-in page is checked below
+            if rule.endpoint == "staff.login" or rule.endpoint in OPENED_WITH_A_QUERY:
+                continue  # the sign-in page is checked below, the others in staff_form_errors
             forbidden = (role != "admin" and rule.endpoint in ADMIN_ONLY) or (
                 role == "agent" and rule.endpoint in MANAGERS_AND_ADMINS
             )
@@ -262,6 +264,13 @@ def staff_form_errors(app: Flask, pages: Pages, client: FlaskClient, who: str, d
     )
     if who.startswith("agent"):
         return
+    other = next(other for other in data["leads"]["bengaluru"][4:] if other != lead)
+    pages.get(client, who, f"/staff/leads/{lead}/merge?other=L-{other:06d}")
+    pages.save(
+        f"{who} refused merge",
+        client.get(f"/staff/leads/{lead}/merge", query_string={"other": "L-999999"}),
+        422,
+    )
     branch = "all" if who == "admin" else who.split(".")[1]
     export = {"csrf_token": token, "branch": branch, "status": "", "assignee": "", "format": "csv"}
     with client.post("/staff/exports", data=export) as download:
@@ -277,6 +286,10 @@ def staff_form_errors(app: Flask, pages: Pages, client: FlaskClient, who: str, d
     )
     if who != "admin":
         return
+    pages.save(
+        "admin the person's own data",
+        client.post(f"/staff/leads/{lead}/access", data={"csrf_token": token, "format": "html"}),
+    )
     pages.save(
         "admin refused new account",
         client.post("/staff/users", data={"csrf_token": token, "email": "nope", "role": "boss"}),
