@@ -31,7 +31,8 @@ from crm import create_app
 from crm.accounts import hash_password
 from crm.extensions import db
 from crm.leads.dashboard import dashboard_figures
-from crm.leads.inbox import Cursor, InboxFilters, inbox_page
+from crm.leads.filters import LeadFilters
+from crm.leads.inbox import Cursor, inbox_page
 from crm.models import StaffUser
 
 BENCH = "triage"
@@ -45,29 +46,29 @@ SCAN_REPEAT = 3  # searches that read the whole branch take a second each
 class Case:
     name: str
     role: str  # "manager" (one branch) or "admin" (all branches)
-    filters: InboxFilters
+    filters: LeadFilters
     deep: bool = False
 
 
 CASES = [
-    Case("first_page", "manager", InboxFilters()),
-    Case("deep_page", "manager", InboxFilters(), deep=True),
-    Case("admin_first_page", "admin", InboxFilters()),
-    Case("branch_status_first_page", "admin", InboxFilters(branch="bengaluru", status="new")),
+    Case("first_page", "manager", LeadFilters()),
+    Case("deep_page", "manager", LeadFilters(), deep=True),
+    Case("admin_first_page", "admin", LeadFilters()),
+    Case("branch_status_first_page", "admin", LeadFilters(branch="bengaluru", status="new")),
     Case(
         "branch_status_deep_page",
         "admin",
-        InboxFilters(branch="bengaluru", status="new"),
+        LeadFilters(branch="bengaluru", status="new"),
         deep=True,
     ),
-    Case("status_open_first_page", "manager", InboxFilters(status="open")),
+    Case("status_open_first_page", "manager", LeadFilters(status="open")),
 ]
 SEARCHES = {
-    "search_whole_phone": InboxFilters(text="+919800001234"),
-    "search_email": InboxFilters(text="person1234@example.com"),
-    "search_name_common": InboxFilters(text="Meera"),
-    "search_name_no_match": InboxFilters(text="Nobody Here"),
-    "search_part_of_phone": InboxFilters(text="0001234"),
+    "search_whole_phone": LeadFilters(text="+919800001234"),
+    "search_email": LeadFilters(text="person1234@example.com"),
+    "search_name_common": LeadFilters(text="Meera"),
+    "search_name_no_match": LeadFilters(text="Nobody Here"),
+    "search_part_of_phone": LeadFilters(text="0001234"),
 }
 
 
@@ -103,11 +104,11 @@ def signed_in(app: Flask, person: StaffUser) -> FlaskClient:
     return client
 
 
-def page(person: StaffUser, filters: InboxFilters, after: Cursor | None = None):  # type: ignore[no-untyped-def]
+def page(person: StaffUser, filters: LeadFilters, after: Cursor | None = None):  # type: ignore[no-untyped-def]
     return inbox_page(person, filters, after=after, limit=PAGE_SIZE, now=END, target_minutes=120)
 
 
-def deep_cursor(person: StaffUser, filters: InboxFilters) -> tuple[Cursor | None, int]:
+def deep_cursor(person: StaffUser, filters: LeadFilters) -> tuple[Cursor | None, int]:
     """The cursor of the page ``DEPTH`` pages in, or of the last page if there are fewer."""
     cursor, depth = None, 0
     while depth < DEPTH:
@@ -128,7 +129,7 @@ def query_samples(call: Callable[[], object], repeat: int) -> list[float]:
     return time_ms(fresh, repeat)
 
 
-def inbox_url(filters: InboxFilters, cursor: Cursor | None) -> str:
+def inbox_url(filters: LeadFilters, cursor: Cursor | None) -> str:
     query = {"status": filters.status, "branch": filters.branch, "q": filters.text}
     if cursor is not None:
         query["after"] = cursor.encode()

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from crm.database import utcnow
 from crm.extensions import db
-from crm.leads.export import ExportFilters, ExportRefused, start_export
+from crm.leads.export import ExportRefused, start_export
+from crm.leads.filters import LeadFilters
 from crm.models import Branch, StaffUser
 from tests.export_helpers import (
     capture,
@@ -125,10 +126,10 @@ def test_the_export_operation_refuses_a_manager_another_branch(app, world):
     with app.app_context():
         manager = db.session.get(StaffUser, world["people"]["hyd_manager"])
         with pytest.raises(ExportRefused):
-            start_export(manager, ExportFilters(branch="bengaluru"), "csv")
+            start_export(manager, LeadFilters(branch="bengaluru"), "csv")
         agent = db.session.get(StaffUser, world["people"]["hyd_agent"])
         with pytest.raises(ExportRefused):
-            start_export(agent, ExportFilters(branch="hyderabad"), "csv")
+            start_export(agent, LeadFilters(branch="hyderabad"), "csv")
     assert export_records(app) == []
 
 

@@ -54,8 +54,8 @@ def lead_state_version(desk, lead_id):
     return re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
 
 
-# The pipeline as ARCHITECTURE.md states it, written out here rather than read from
-# crm.leads.pipeline, so that a change to the code's table cannot change what is tested:
+# The pipeline rule, stated in full here rather than read from crm.leads.pipeline, so that a
+# change to the code's table cannot change what is tested:
 # new → contacted → appointment_booked → visited; any open status → lost or spam;
 # lost and spam can be reopened to contacted; visited is the end of the road.
 # crm.leads.pipeline.TRANSITIONS agrees row for row. Releasing a lead from spam to *new*

@@ -1,8 +1,15 @@
-"""The reach-out form as every page renders it: fresh token, page and campaign prefilled."""
+"""The reach-out form as every page renders it: fresh token, page and campaign prefilled.
+
+A refused form is shown again on the page it was sent from. Which page that is, and how it is
+drawn, is the website's business: the site offers a renderer (``offer_form_pages``) and the
+intake asks for it by path, so neither blueprint calls the other's view functions.
+"""
 
 from __future__ import annotations
 
-from flask import g, request
+from collections.abc import Callable
+
+from flask import Flask, current_app, g, request
 
 from crm.branches import branch_choices
 from crm.intake.forms import UTM_MAX, ReachOutForm, new_submission_token
@@ -32,3 +39,18 @@ def reach_out_form() -> ReachOutForm:
         )
         g.reach_out_form = form
     return form
+
+
+PAGE_RENDERER = "crm.reach_out_pages"
+
+
+def offer_form_pages(app: Flask, render: Callable[[str | None], str]) -> None:
+    """Let the intake draw a page that carries the form, given the page's path."""
+    app.extensions[PAGE_RENDERER] = render
+
+
+def form_page_again(form: ReachOutForm) -> str:
+    """The page ``form`` was sent from, drawn again with the visitor's input and the reasons."""
+    g.reach_out_form = form
+    render: Callable[[str | None], str] = current_app.extensions[PAGE_RENDERER]
+    return render(form.source_page.data)

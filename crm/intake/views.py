@@ -26,11 +26,10 @@ from crm.http import is_own_path, wants_json
 from crm.intake import bp
 from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE, ReachOutForm
 from crm.intake.landing import landing_referrer
-from crm.intake.render import reach_out_form
+from crm.intake.render import form_page_again, reach_out_form
 from crm.intake.spam import fill_reason
 from crm.leads.capture import UTM_FIELDS, Submission, UnknownBranch, capture_lead
 from crm.network import client_address, hash_client_address
-from crm.site.pages import render_page_at
 
 FLASH_CATEGORY = "reach-out"
 EXPIRED_MESSAGE = "This form had expired, so nothing was sent yet. Please press Send again."
@@ -157,5 +156,4 @@ def _rejected(form: ReachOutForm) -> ResponseReturnValue:
 
 def _render_form_page(form: ReachOutForm, status: int) -> ResponseReturnValue:
     """The page the form was sent from, again, with the visitor's input and the reasons."""
-    g.reach_out_form = form
-    return render_page_at(form.source_page.data), status
+    return form_page_again(form), status

@@ -4,6 +4,8 @@ The download is a POST carrying the CSRF token: it writes an export record befor
 row leaves, and a write belongs behind POST. It also keeps a third-party page from making a
 signed-in browser run exports (a forged GET would not be readable cross-site, but it would
 still fill the record and load the database), and keeps filters out of URLs and history.
+The page itself opens with the filters in its query string when it comes from the inbox's
+"Export this view" link: that only fills in the form, it exports nothing.
 """
 
 from __future__ import annotations
@@ -11,78 +13,26 @@ from __future__ import annotations
 from flask import Response, current_app, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
 
 from crm.branches import branch_choices
 from crm.http import parse_id
-from crm.leads.export import (
-    ALL_BRANCHES,
-    OPEN,
-    UNASSIGNED,
-    ExportFilters,
-    ExportRefused,
-    start_export,
-    visible_export_records,
-)
+from crm.leads.export import ExportRefused, start_export, visible_export_records
+from crm.leads.filters import ALL_BRANCHES, UNASSIGNED
 from crm.leads.queries import staff_in_scope
 from crm.models import Role
 from crm.staff import bp
 from crm.staff.access import roles_required
-from crm.staff.fields import DateInputField
-from crm.staff.forms import STATUS_CHOICES, _OneOf, choices, plausible_day
+from crm.staff.forms import ExportForm, choices
 
 
-class ExportForm(FlaskForm):
-    branch = SelectField(
-        "Branch", validate_choice=False, validators=[_OneOf("You cannot export that branch.")]
-    )
-    status = SelectField(
-        "Status",
-        choices=[
-            SelectChoice("", "Every status"),
-            SelectChoice(OPEN, "Open"),
-            *STATUS_CHOICES,
-        ],
-        validate_choice=False,
-        validators=[_OneOf("Unknown status.")],
-    )
-    since = DateInputField("Created from", validators=[Optional(), plausible_day])
-    until = DateInputField("Created to", validators=[Optional(), plausible_day])
-    assignee = SelectField(
-        "Assignee", validate_choice=False, validators=[_OneOf("Unknown assignee.")]
-    )
-    source = StringField("Source", validators=[Optional(), Length(max=100)])
-    format = SelectField(
-        "Format",
-        choices=[SelectChoice("csv", "CSV (UTF-8)"), SelectChoice("xlsx", "Excel (XLSX)")],
-        validate_choice=False,
-        validators=[_OneOf("Choose CSV or XLSX.")],
-    )
-
-    def validate_until(self, field: DateInputField) -> None:
-        if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError("The end date is before the start date.")
-
-    def filters(self) -> ExportFilters:
-        return ExportFilters(
-            branch=self.branch.data,
-            status=self.status.data,
-            since=self.since.data,
-            until=self.until.data,
-            assignee=self.assignee.data,
-            source=(self.source.data or "").strip().lower(),
-        )
-
-
-def _form(formdata: object = None) -> ExportForm:
+def _form(formdata: object) -> ExportForm:
     form = ExportForm(formdata=formdata)
     if current_user.role == Role.ADMIN:
         form.branch.choices = choices(branch_choices())
         form.branch.choices.insert(0, SelectChoice(ALL_BRANCHES, "All branches"))
-        if formdata is None:
+        if not form.branch.data:
+            # The inbox's "every branch" is an empty branch; here it is said out loud.
             form.branch.data = ALL_BRANCHES
     else:
         # A manager's branch is fixed: the only choice, and the answer when none is sent.
@@ -90,7 +40,7 @@ def _form(formdata: object = None) -> ExportForm:
         form.branch.choices = [SelectChoice(own.slug, own.city)]
         if not form.branch.data:
             form.branch.data = own.slug
-    people = [(person.email, person.name) for person in staff_in_scope(current_user)]
+    people = [(str(person.id), person.name) for person in staff_in_scope(current_user)]
     form.assignee.choices = [
         *choices(people, "Anyone"),
         SelectChoice(UNASSIGNED, "Unassigned"),
@@ -116,7 +66,9 @@ def _render(form: ExportForm, status: int = 200) -> ResponseReturnValue:
 @bp.get("/exports")
 @roles_required(Role.ADMIN, Role.MANAGER)
 def exports() -> ResponseReturnValue:
-    return _render(_form())
+    # Filled in from the query string: the inbox's "Export this view" link carries its filters
+    # here. Nothing is exported or recorded until the person presses Download (a POST).
+    return _render(_form(request.args))
 
 
 @bp.post("/exports")

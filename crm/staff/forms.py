@@ -21,8 +21,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from crm.http import parse_id
 from crm.leads.catalogue import INTERESTS
 from crm.leads.days import OUT_OF_RANGE, day_in_range
+from crm.leads.filters import ANY, OPEN, UNASSIGNED, LeadFilters
 from crm.leads.followups import FOLLOW_UP_NOTE_MAX
-from crm.leads.inbox import ANY, OPEN, UNASSIGNED, InboxFilters
 from crm.leads.workflow import NOTE_MAX, CallOutcome
 from crm.models import LeadStatus, LostReason, Role
 from crm.staff.fields import DateInputField, DateTimeInputField
@@ -248,25 +248,23 @@ class BulkForm(FlaskForm):
         return ids
 
 
-class InboxFilterForm(FlaskForm):
-    """GET filters; a value that does not validate is dropped and named, never fatal."""
+STATUS_FILTER_CHOICES = [
+    SelectChoice("", "All but spam"),
+    SelectChoice(OPEN, "Open"),
+    *STATUS_CHOICES,
+    SelectChoice(ANY, "All, with spam"),
+]
 
-    class Meta:
-        csrf = False
+
+class LeadFilterFields(FlaskForm):
+    """The filters the inbox and the exports page share (``crm.leads.filters``), under the
+    same names, so the inbox's query string fills in the exports page as it stands."""
 
     status = SelectField(
         "Status",
-        choices=[
-            SelectChoice("", "All but spam"),
-            SelectChoice(OPEN, "Open"),
-            *STATUS_CHOICES,
-            SelectChoice(ANY, "All, with spam"),
-        ],
+        choices=STATUS_FILTER_CHOICES,
         validate_choice=False,
         validators=[Optional(), _OneOf("Unknown status.")],
-    )
-    branch = SelectField(
-        "Branch", validate_choice=False, validators=[Optional(), _OneOf("Unknown branch.")]
     )
     assignee = SelectField(
         "Assignee", validate_choice=False, validators=[Optional(), _OneOf("Unknown assignee.")]
@@ -293,18 +291,18 @@ class InboxFilterForm(FlaskForm):
     )
     q = StringField("Search name, phone or email", validators=[Optional(), at_most(100)])
 
-    def filters(self) -> InboxFilters:
-        self.validate()
+    def lead_filters(self, **extra: str) -> LeadFilters:
+        """The filters whose fields validated; a field with an error is left out."""
 
         def clean(name: str) -> str:
-            field = getattr(self, name)
+            field = self[name]
             return "" if field.errors or not field.data else str(field.data)
 
         def clean_date(name: str) -> date | None:
-            field = getattr(self, name)
+            field = self[name]
             return None if field.errors else field.data
 
-        return InboxFilters(
+        return LeadFilters(
             status=clean("status"),
             branch=clean("branch"),
             assignee=clean("assignee"),
@@ -314,7 +312,47 @@ class InboxFilterForm(FlaskForm):
             until=clean_date("until"),
             overdue=clean("overdue") == "1",
             text=clean("q").strip(),
+            **extra,
         )
+
+
+class InboxFilterForm(LeadFilterFields):
+    """GET filters; a value that does not validate is dropped and named, never fatal."""
+
+    class Meta:
+        csrf = False
+
+    branch = SelectField(
+        "Branch", validate_choice=False, validators=[Optional(), _OneOf("Unknown branch.")]
+    )
+
+    def filters(self) -> LeadFilters:
+        self.validate()
+        return self.lead_filters()
+
+
+class ExportForm(LeadFilterFields):
+    """The inbox's filters plus a source and a file format; a wrong value refuses the export."""
+
+    branch = SelectField(
+        "Branch", validate_choice=False, validators=[_OneOf("You cannot export that branch.")]
+    )
+    since = DateInputField("Created from", validators=[Optional(), plausible_day])
+    until = DateInputField("Created to", validators=[Optional(), plausible_day])
+    source = StringField("Source", validators=[Optional(), Length(max=100)])
+    format = SelectField(
+        "Format",
+        choices=[SelectChoice("csv", "CSV (UTF-8)"), SelectChoice("xlsx", "Excel (XLSX)")],
+        validate_choice=False,
+        validators=[_OneOf("Choose CSV or XLSX.")],
+    )
+
+    def validate_until(self, field: DateInputField) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def filters(self) -> LeadFilters:
+        return self.lead_filters(source=(self.source.data or "").strip().lower())
 
 
 UNASSIGNED_CHOICE = SelectChoice(UNASSIGNED, "Unassigned")

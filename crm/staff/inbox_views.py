@@ -55,6 +55,8 @@ def inbox() -> ResponseReturnValue:
         if page.next_cursor
         else None
     )
+    # Managers and admins, as the exports page itself allows (roles_required there).
+    may_export = current_user.role in (Role.ADMIN, Role.MANAGER)
     bulk = _bulk_form()
     bulk.return_to.data = request.full_path
     return render_template(
@@ -67,6 +69,7 @@ def inbox() -> ResponseReturnValue:
         bulk_form=bulk,
         show_branch=current_user.role == Role.ADMIN,
         can_assign_in_bulk=can_assign_in_bulk(current_user),
+        export_url=url_for("staff.exports", **kept) if may_export else None,
         now=now,
     )
 

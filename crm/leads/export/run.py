@@ -13,9 +13,10 @@ from sqlalchemy.orm import joinedload
 from crm.branches import branch_zone
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
-from crm.leads.export.filters import ExportFilters, ExportRefused, export_filename, resolve
+from crm.leads.export.filters import ExportRefused, export_filename, resolve
 from crm.leads.export.rows import Shape, lead_rows, row_shaper
 from crm.leads.export.writers import Batch, csv_chunks, xlsx_chunks
+from crm.leads.filters import LeadFilters
 from crm.models import ExportFormat, ExportRecord, ExportStatus, Role, StaffUser
 
 CONTENT_TYPES = {
@@ -84,7 +85,7 @@ class LeadExport:
 
 def start_export(
     actor: StaffUser | None,
-    filters: ExportFilters,
+    filters: LeadFilters,
     file_format: str,
     *,
     ran_by: str | None = None,
@@ -105,8 +106,8 @@ def start_export(
     # The system is not a person: a transient stand-in with the administrators' scope, never
     # added to the session, so ``visible_leads`` stays the one scoping rule for every export.
     exporter = actor if actor is not None else StaffUser(role=Role.ADMIN, branch_id=None)
-    scope = resolve(exporter, filters)
     now = now or utcnow()
+    scope = resolve(exporter, filters, now)
     zone = branch_zone(scope.branch)
     filename = export_filename(scope.branch, filters, now.astimezone(zone).date(), chosen.value)
     shape = row_shaper(scope.branches, _staff_names(), as_text=chosen == ExportFormat.CSV)
@@ -115,7 +116,7 @@ def start_export(
             staff_id=actor.id if actor is not None else None,
             ran_by=ran_by or exporter.email,
             branch_id=scope.branch.id if scope.branch else None,
-            filters=filters.described(),
+            filters=_described(filters),
             format=chosen.value,
             status=ExportStatus.STARTED,
             row_count=0,
@@ -132,6 +133,15 @@ def start_export(
         shape=shape,
         batch_rows=batch_rows,
     )
+
+
+def _described(filters: LeadFilters) -> dict[str, str]:
+    """The filters for the record, the assignee by email: ids mean nothing to a reader."""
+    described = filters.described()
+    if filters.assignee.isdigit():
+        person = db.session.get(StaffUser, int(filters.assignee))
+        described["assignee"] = person.email if person is not None else filters.assignee
+    return described
 
 
 def _staff_names() -> dict[int, str]:

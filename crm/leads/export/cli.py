@@ -21,15 +21,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from crm.leads.export import (
-    ALL_BRANCHES,
-    OPEN,
-    UNASSIGNED,
-    ExportFilters,
-    ExportRefused,
-    LeadExport,
-    start_export,
-)
+from crm.leads.export import ExportRefused, LeadExport, assignee_by_email, start_export
+from crm.leads.filters import ALL_BRANCHES, ANY, OPEN, UNASSIGNED, LeadFilters
 from crm.models import LeadStatus
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
@@ -56,9 +49,9 @@ def command_line_identity() -> str:
 )
 @click.option(
     "--status",
-    type=click.Choice([OPEN, *(status.value for status in LeadStatus)]),
-    help="Only leads in this status ('open': new, contacted or appointment booked). "
-    "Default: every status, spam included.",
+    type=click.Choice([OPEN, ANY, *(status.value for status in LeadStatus)]),
+    help="Only leads in this status ('open': new, contacted or appointment booked; "
+    f"'{ANY}': every status, spam included). Default: every status but spam, as in the inbox.",
 )
 @click.option(
     "--since", type=DAY, metavar="YYYY-MM-DD", help="Created on or after this day (branch time)."
@@ -100,15 +93,15 @@ def export_command(
         file_format = "xlsx" if output and output.suffix.lower() == ".xlsx" else "csv"
     if output is None and file_format == "xlsx" and sys.stdout.isatty():
         raise click.UsageError("XLSX is binary: pass --output FILE or redirect standard output.")
-    filters = ExportFilters(
-        branch=branch.strip().lower(),
-        status=status or "",
-        since=since.date() if since else None,
-        until=until.date() if until else None,
-        assignee=assignee.strip().lower(),
-        source=source.strip().lower(),
-    )
     try:
+        filters = LeadFilters(
+            branch=branch.strip().lower(),
+            status=status or "",
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+            assignee=assignee_by_email(assignee.strip().lower()),
+            source=source.strip().lower(),
+        )
         export = start_export(
             None,
             filters,

@@ -1,0 +1,172 @@
+"""The one vocabulary for choosing leads, shared by the inbox, the exports page and ``crm export``.
+
+"Export what I am looking at" has to be the same query as the inbox, so both build it here:
+``LeadFilters`` says what was asked for and ``filtered_leads`` turns it into a query on
+``visible_leads`` (the one branch scope). Each value means one thing everywhere:
+
+- status: ``""`` every status but spam (spam is machine-flagged junk, never the default),
+  ``"open"`` the open statuses, ``"any"`` every status with spam, or one ``LeadStatus``;
+- assignee: ``""`` anyone, ``"none"`` nobody, or a staff member's id (an id, not an email:
+  it does not change when a person's address does, and it keeps addresses out of URLs);
+- since/until: whole days in the lead's branch's time zone, until inclusive.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from contextlib import suppress
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, false, func, or_, select
+
+from crm.branches import branch_zone
+from crm.extensions import db
+from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
+from crm.leads.queries import visible_leads
+from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, Role, StaffUser
+
+OPEN = "open"
+ANY = "any"
+UNASSIGNED = "none"
+ALL_BRANCHES = "all"
+STATUS_FILTERS = frozenset({OPEN, ANY, *LeadStatus})
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    """Validated filters; an empty value means "no filter" (status: everything but spam)."""
+
+    status: str = ""  # "", "open", "any" or a LeadStatus
+    branch: str = ""  # slug; "" or "all": every branch the person sees
+    assignee: str = ""  # "", "none" or a staff member's id
+    mine: bool = False  # assigned to the person asking
+    interest: str = ""
+    source: str = ""  # the lead's source ("direct", "google", ...), as stored
+    since: date | None = None  # created on or after this day
+    until: date | None = None  # created on or before this day
+    overdue: bool = False  # open, with a follow-up that is past due
+    text: str = ""  # name, phone or email
+
+    def described(self) -> dict[str, str]:
+        """The filters that were set, as words (an export record keeps them)."""
+        described = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, bool):
+                value = "yes" if value else ""
+            if value:
+                described[spec.name] = value
+        return described
+
+
+@dataclass(frozen=True)
+class Selection:
+    query: Select[tuple[Lead]]
+    branch: Branch | None  # the one branch selected; None: several
+    branches: list[Branch]  # the branches whose leads can appear
+
+
+def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Selection:
+    """The leads ``filters`` select among those ``viewer`` may see.
+
+    Every filter only narrows ``visible_leads(viewer)``. A branch filter counts only for
+    someone who sees several branches: anyone else's branch is fixed by their scope.
+    """
+    query = visible_leads(viewer)
+    branch = None
+    if viewer.role == Role.ADMIN and filters.branch not in ("", ALL_BRANCHES):
+        branch = db.session.scalar(select(Branch).where(Branch.slug == filters.branch))
+        if branch is None:
+            # A slug that names no branch selects nothing, never everything.
+            return Selection(query=query.where(false()), branch=None, branches=[])
+        query = query.where(Lead.branch_id == branch.id)
+        branches = [branch]
+    elif viewer.role == Role.ADMIN:
+        branches = list(db.session.scalars(select(Branch).order_by(Branch.sort_order)))
+    else:
+        branch = viewer.branch
+        branches = [branch] if branch is not None else []
+    if filters.status == OPEN:
+        query = query.where(Lead.status.in_(OPEN_STATUSES))
+    elif not filters.status:
+        query = query.where(Lead.status != LeadStatus.SPAM)
+    elif filters.status != ANY:
+        query = query.where(Lead.status == filters.status)
+    if filters.mine:
+        query = query.where(Lead.assignee_id == viewer.id)
+    elif filters.assignee == UNASSIGNED:
+        query = query.where(Lead.assignee_id.is_(None))
+    elif filters.assignee.isdigit():
+        query = query.where(Lead.assignee_id == int(filters.assignee))
+    if filters.interest:
+        query = query.where(Lead.interest == filters.interest)
+    if filters.source:
+        query = query.where(Lead.source == filters.source)
+    if filters.since or filters.until:
+        query = query.where(created_between(branches, filters.since, filters.until))
+    if filters.overdue:
+        query = query.where(
+            Lead.status.in_(OPEN_STATUSES),
+            Lead.next_follow_up_at.is_not(None),
+            Lead.next_follow_up_at < now,
+        )
+    if filters.text:
+        query = query.where(text_match(filters.text))
+    return Selection(query=query, branch=branch, branches=branches)
+
+
+def created_between(branches: list[Branch], since: date | None, until: date | None):  # type: ignore[no-untyped-def]
+    """Created on whole local days, in each lead's branch's own time zone.
+
+    Branches sharing a zone share one range (today every branch is in one zone, so this is a
+    plain range on ``created_at``); branches in other zones get ranges of their own.
+    """
+    by_zone: dict[str, list[int]] = defaultdict(list)
+    for branch in branches:
+        by_zone[branch_zone(branch).key].append(branch.id)
+    if not by_zone:
+        by_zone[branch_zone(None).key] = []
+    clauses = []
+    for zone_name, ids in by_zone.items():
+        zone = ZoneInfo(zone_name)
+        conditions = []
+        if since:
+            conditions.append(Lead.created_at >= datetime.combine(since, time(0), zone))
+        if until:
+            next_day = datetime.combine(until + timedelta(days=1), time(0), zone)
+            conditions.append(Lead.created_at < next_day)
+        if len(by_zone) > 1:
+            conditions.append(Lead.branch_id.in_(ids))
+        clauses.append(and_(*conditions))
+    return or_(*clauses)
+
+
+def text_match(text: str):  # type: ignore[no-untyped-def]
+    """Name, phone or email. A whole phone number or address is an exact, indexed lookup."""
+    text = text.strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    condition = None
+    if len(digits) >= 8:
+        with suppress(InvalidContact):
+            phone = normalise_phone(text)
+            # Any number the person gave, not only the lead's own: both are exact lookups.
+            condition = or_(
+                Lead.phone == phone,
+                Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone == phone)),
+            )
+    if condition is None and "@" in text:
+        with suppress(InvalidContact):
+            condition = Lead.email == normalise_email(text)
+    if condition is None and "@" in text:
+        # The start of an address: a range on the (branch, email) index.
+        prefix = text.lower()
+        condition = and_(Lead.email >= prefix, Lead.email < prefix + "\U0010ffff")
+    if condition is None and len(digits) >= 4 and len(digits) * 2 >= len(text.replace(" ", "")):
+        condition = Lead.phone.contains(digits, autoescape=True)
+    if condition is None:
+        condition = func.lower(Lead.name).contains(text.lower(), autoescape=True)
+    return and_(Lead.erased_at.is_(None), condition)
