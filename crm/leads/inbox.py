@@ -23,7 +23,8 @@ from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
 from crm.leads.days import day_in_range
 from crm.leads.queries import visible_leads
 from crm.leads.response_time import response_breached
-from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, Role, StaffUser
+from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, StaffUser
+from crm.policy import sees_all_branches
 
 OPEN = "open"
 ANY = "any"
@@ -132,7 +133,7 @@ def _filtered(user: StaffUser, filters: InboxFilters, now: datetime):  # type: i
         query = query.where(Lead.status == filters.status)
     elif not filters.status:
         query = query.where(Lead.status != LeadStatus.SPAM)
-    if filters.branch and user.role == Role.ADMIN:
+    if filters.branch and sees_all_branches(user):
         query = query.where(
             Lead.branch_id
             == select(Branch.id).where(Branch.slug == filters.branch).scalar_subquery()

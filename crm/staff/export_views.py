@@ -28,9 +28,9 @@ from crm.leads.export import (
     visible_export_records,
 )
 from crm.leads.queries import staff_in_scope
-from crm.models import Role
+from crm.policy import can_export, sees_all_branches
 from crm.staff import bp
-from crm.staff.access import roles_required
+from crm.staff.access import allowed
 from crm.staff.fields import DateInputField
 from crm.staff.forms import STATUS_CHOICES, _OneOf, choices, plausible_day
 
@@ -79,7 +79,7 @@ class ExportForm(FlaskForm):
 
 def _form(formdata: object = None) -> ExportForm:
     form = ExportForm(formdata=formdata)
-    if current_user.role == Role.ADMIN:
+    if sees_all_branches(current_user):
         form.branch.choices = choices(branch_choices())
         form.branch.choices.insert(0, SelectChoice(ALL_BRANCHES, "All branches"))
         if formdata is None:
@@ -114,13 +114,13 @@ def _render(form: ExportForm, status: int = 200) -> ResponseReturnValue:
 
 
 @bp.get("/exports")
-@roles_required(Role.ADMIN, Role.MANAGER)
+@allowed(can_export)
 def exports() -> ResponseReturnValue:
     return _render(_form())
 
 
 @bp.post("/exports")
-@roles_required(Role.ADMIN, Role.MANAGER)
+@allowed(can_export)
 def export_download() -> ResponseReturnValue:
     form = _form(request.form)
     if not form.validate():

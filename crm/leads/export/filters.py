@@ -14,7 +14,8 @@ from crm.branches import branch_zone
 from crm.extensions import db
 from crm.leads.days import OUT_OF_RANGE, day_in_range
 from crm.leads.queries import visible_leads
-from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, Role, StaffUser
+from crm.models import OPEN_STATUSES, Branch, Lead, LeadStatus, StaffUser
+from crm.policy import can_export, sees_all_branches
 
 ALL_BRANCHES = "all"
 OPEN = "open"
@@ -60,7 +61,7 @@ def resolve(actor: StaffUser, filters: ExportFilters) -> ResolvedScope:
     A branch outside the actor's scope is refused outright rather than quietly giving an empty
     file, and every other filter only ever narrows ``visible_leads(actor)``.
     """
-    if actor.role not in (Role.ADMIN, Role.MANAGER):
+    if not can_export(actor):
         raise ExportRefused("Only managers and administrators can export leads.")
     _check(filters)
     query = visible_leads(actor)
@@ -99,7 +100,7 @@ def _check(filters: ExportFilters) -> None:
 
 
 def _branch(actor: StaffUser, slug: str) -> Branch | None:
-    if actor.role != Role.ADMIN:
+    if not sees_all_branches(actor):
         # A manager's branch is fixed; naming another one is refused, not widened or ignored.
         if slug and slug != actor.branch.slug:
             raise ExportRefused("You can export only your own branch's leads.")
@@ -116,7 +117,7 @@ def _branch(actor: StaffUser, slug: str) -> Branch | None:
 
 def _assignee_id(actor: StaffUser, email: str) -> int:
     person = staff_by_email(email)
-    if person is None or (actor.role != Role.ADMIN and person.branch_id != actor.branch_id):
+    if person is None or (not sees_all_branches(actor) and person.branch_id != actor.branch_id):
         raise ExportRefused(f"There is no staff member {email!r} in your branch.")
     return person.id
 
