@@ -12,6 +12,13 @@ from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.contact import InvalidContact, clean_text, normalise_email, unsafe_characters
 from crm.models import Branch, Role, StaffSession, StaffSignInAddress, StaffUser
+from crm.policy import (
+    administers,
+    administrators,
+    can_manage_staff,
+    changes_powers,
+    needs_branch,
+)
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -122,12 +129,12 @@ def staff_account(user_id: int) -> StaffUser:
 
 
 def _require_admin(actor: StaffUser) -> None:
-    if actor.role != Role.ADMIN:
+    if not can_manage_staff(actor):
         raise AccountError("Only an administrator can manage staff accounts.")
 
 
 def _branch_for(session: Session, role: Role, branch_slug: str | None) -> Branch | None:
-    if role == Role.ADMIN:
+    if not needs_branch(role):
         if branch_slug:
             raise AccountError("Admins see every branch; do not give them one.")
         return None
@@ -142,7 +149,7 @@ def _branch_for(session: Session, role: Role, branch_slug: str | None) -> Branch
 def _other_active_admins(session: Session, user_id: int) -> int:
     return session.scalar(
         select(func.count(StaffUser.id)).where(
-            StaffUser.role == Role.ADMIN, StaffUser.active.is_(True), StaffUser.id != user_id
+            administrators(), StaffUser.active.is_(True), StaffUser.id != user_id
         )
     )
 
@@ -160,10 +167,10 @@ def update_staff_user(
     with write_transaction() as session:
         user = staff_account(user_id)
         branch = _branch_for(session, new_role, branch_slug)
-        demoting_an_admin = user.role == Role.ADMIN and new_role != Role.ADMIN and user.active
+        demoting_an_admin = administers(user.role) and not administers(new_role) and user.active
         if demoting_an_admin and not _other_active_admins(session, user.id):
             raise AccountError("At least one active administrator must remain.")
-        changed_scope = user.role != new_role or user.branch_id != (branch.id if branch else None)
+        changed_scope = changes_powers(user, new_role, branch.id if branch else None)
         user.name = name
         user.role = new_role.value
         user.branch_id = branch.id if branch else None
@@ -180,7 +187,7 @@ def set_staff_active(actor: StaffUser, user_id: int, active: bool) -> StaffUser:
         if not active:
             if user.id == actor.id:
                 raise AccountError("You cannot deactivate your own account.")
-            if user.role == Role.ADMIN and not _other_active_admins(session, user.id):
+            if administers(user.role) and not _other_active_admins(session, user.id):
                 raise AccountError("At least one active administrator must remain.")
             end_all_sessions(session, user.id, utcnow())
         user.active = active

@@ -24,6 +24,7 @@ from crm.leads.operations import record_event
 from crm.leads.person import enquiry_emails, given_identifiers, holding, lead_identifiers
 from crm.leads.queries import get_visible_lead
 from crm.models import Enquiry, EventKind, FollowUp, Lead, LeadEvent, OutboxEmail, StaffUser
+from crm.policy import can_give_personal_data
 
 # Said in the answer rather than left out: the person should know it was looked for.
 NO_APPOINTMENTS = (
@@ -215,7 +216,7 @@ def _detail(via: str, operator: str | None) -> dict[str, str]:
 
 
 def _require_admin(actor: StaffUser) -> None:
-    if not (actor.is_admin and actor.active):
+    if not can_give_personal_data(actor):
         raise AccessNotAllowed("Only an administrator can give out a person's data.")
 
 

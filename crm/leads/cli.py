@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from crm.accounts import staff_by_email
 from crm.leads.contact import InvalidContact
 from crm.models import StaffUser
+from crm.policy import can_erase
 
 NO_MATCH_EXIT = 1
 
@@ -147,7 +148,7 @@ def purge_command(dry_run: bool) -> None:
 
 def _admin(address: str) -> StaffUser:
     user = staff_by_email(address)
-    if user is None or not user.is_admin or not user.active:
+    if user is None or not can_erase(user):
         raise click.BadParameter("not an active administrator account.", param_hint="--by")
     return user
 

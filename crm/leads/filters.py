@@ -25,7 +25,8 @@ from crm.branches import branch_zone
 from crm.extensions import db
 from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
 from crm.leads.queries import visible_leads
-from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, Role, StaffUser
+from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, StaffUser
+from crm.policy import sees_all_branches
 
 OPEN = "open"
 ANY = "any"
@@ -78,14 +79,14 @@ def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Se
     """
     query = visible_leads(viewer)
     branch = None
-    if viewer.role == Role.ADMIN and filters.branch not in ("", ALL_BRANCHES):
+    if sees_all_branches(viewer) and filters.branch not in ("", ALL_BRANCHES):
         branch = db.session.scalar(select(Branch).where(Branch.slug == filters.branch))
         if branch is None:
             # A slug that names no branch selects nothing, never everything.
             return Selection(query=query.where(false()), branch=None, branches=[])
         query = query.where(Lead.branch_id == branch.id)
         branches = [branch]
-    elif viewer.role == Role.ADMIN:
+    elif sees_all_branches(viewer):
         branches = list(db.session.scalars(select(Branch).order_by(Branch.sort_order)))
     else:
         branch = viewer.branch

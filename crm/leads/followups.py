@@ -18,6 +18,7 @@ from crm.leads.operations import (
 )
 from crm.leads.queries import LeadNotFound
 from crm.models import EventKind, FollowUp, Lead, StaffUser
+from crm.policy import can_remind
 
 FOLLOW_UP_NOTE_MAX = 500
 # A follow-up "now" typed a minute ago is still fine; one in the past is a typo.
@@ -42,11 +43,9 @@ def schedule_follow_up(
             raise WorkflowError("Follow-ups are for open leads; reopen the lead first.")
         if assignee_id is None:
             assignee_id = lead.assignee_id or (actor.id if actor.branch_id else None)
-        if assignee_id in (actor.id, lead.assignee_id):
-            # Reminding oneself or the person the lead is with hands nothing over.
-            branch_staff_member(session, lead, assignee_id)
-        else:
-            check_assignee(session, actor, lead, assignee_id)
+        if not can_remind(actor, lead, assignee_id):
+            check_assignee(session, actor, lead, assignee_id)  # refused, saying why
+        branch_staff_member(session, lead, assignee_id)
         follow_up = FollowUp(
             lead_id=lead.id,
             assignee_id=assignee_id,

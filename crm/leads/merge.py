@@ -28,21 +28,15 @@ from crm.models import (
     Lead,
     LeadEvent,
     OutboxEmail,
-    Role,
     StaffUser,
 )
-
-MERGING_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+from crm.policy import can_merge, sees_all_branches
 
 _REFERENCE = re.compile(r"(?:L-?|#)?0*(\d{1,9})", re.IGNORECASE)
 
 
 class MergeNotAllowed(PermissionError):
     """Only managers (their own branch) and administrators merge leads."""
-
-
-def may_merge(actor: StaffUser) -> bool:
-    return actor.role in MERGING_ROLES
 
 
 def parse_reference(text: str | None) -> int | None:
@@ -107,7 +101,7 @@ def merge_leads(
 
 
 def _require_role(actor: StaffUser) -> None:
-    if not (may_merge(actor) and actor.active):
+    if not can_merge(actor):
         raise MergeNotAllowed("Only a manager or an administrator can merge leads.")
 
 
@@ -121,7 +115,7 @@ def _other_lead(actor: StaffUser, other_id: int, lead: Lead | None) -> Lead:
             f"{reference} was already merged into L-{survivor_of_it:06d}; merge that one instead."
         )
     # Not in this person's scope, or no such lead: the same answer, so nothing leaks.
-    where = "in your branch" if actor.role != Role.ADMIN else ""
+    where = "" if sees_all_branches(actor) else "in your branch"
     raise WorkflowError(f"There is no lead {reference} {where}".rstrip() + ".")
 
 

@@ -27,6 +27,7 @@ from crm.leads.capture import lock_person
 from crm.leads.person import addresses_in_use, given_identifiers, holding, lead_identifiers
 from crm.leads.queries import get_visible_lead
 from crm.models import Branch, Lead, StaffUser
+from crm.policy import can_erase
 
 TABLES = ("lead", "enquiry", "follow_up", "lead_event", "outbox_email")
 
@@ -224,7 +225,7 @@ def _detail(via: str, operator: str | None) -> dict[str, str]:
 
 
 def _require_admin(actor: StaffUser) -> None:
-    if not (actor.is_admin and actor.active):
+    if not can_erase(actor):
         raise ErasureNotAllowed("Only an administrator can erase a person's details.")
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
-from crm.models import Branch, Enquiry, FollowUp, Lead, LeadEvent, Role, StaffUser
+from crm.models import Branch, Enquiry, FollowUp, Lead, LeadEvent, StaffUser
+from crm.policy import sees_all_branches
 
 
 class LeadNotFound(LookupError):
@@ -28,7 +29,7 @@ def visible_leads(user: StaffUser) -> Select[tuple[Lead]]:
 
 def _in_scope(user: StaffUser) -> Select[tuple[Lead]]:
     query = select(Lead)
-    if user.role != Role.ADMIN:
+    if not sees_all_branches(user):
         query = query.where(Lead.branch_id == user.branch_id)
     return query
 
@@ -142,6 +143,6 @@ def lead_follow_ups(lead: Lead) -> list[FollowUp]:
 
 def scope_branch_ids(user: StaffUser) -> list[int]:
     """The branches whose leads this person sees."""
-    if user.role == Role.ADMIN:
+    if sees_all_branches(user):
         return list(db.session.scalars(select(Branch.id).order_by(Branch.sort_order)))
     return [user.branch_id] if user.branch_id else []

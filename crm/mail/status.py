@@ -16,7 +16,8 @@ from sqlalchemy import func, select, true
 from crm.database import utcnow
 from crm.extensions import db
 from crm.leads.queries import visible_lead_ids
-from crm.models import OutboxEmail, OutboxStatus, Role, StaffUser
+from crm.models import OutboxEmail, OutboxStatus, StaffUser
+from crm.policy import sees_all_branches
 
 KIND_LABELS = {
     "lead_alert": "Alert to the branch",
@@ -115,7 +116,7 @@ def outbox_health(now: datetime | None = None, viewer: StaffUser | None = None) 
     failed_since = now - timedelta(days=float(config["OUTBOX_WARN_FAILED_DAYS"]))
     in_scope = (
         OutboxEmail.lead_id.in_(visible_lead_ids(viewer))
-        if viewer is not None and viewer.role != Role.ADMIN
+        if viewer is not None and not sees_all_branches(viewer)
         else true()
     )
     pending, oldest = db.session.execute(

@@ -55,9 +55,5 @@ class StaffUser(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
     def __repr__(self) -> str:
         return f"<StaffUser {self.id} {self.role}>"

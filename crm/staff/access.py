@@ -1,4 +1,4 @@
-"""Who may see what: sign-in required everywhere under /staff, roles for some pages."""
+"""Who may see what: sign-in required everywhere under /staff, a policy answer for some pages."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from flask import abort, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from crm import policy
 from crm.extensions import login_manager
 from crm.http import wants_json
-from crm.models import Role
+from crm.models import StaffUser
 from crm.staff import bp
 
 PUBLIC_ENDPOINTS = frozenset({"staff.login"})
@@ -36,16 +37,24 @@ def _unauthorized() -> ResponseReturnValue:
     return redirect(url_for("staff.login", next=next_path))
 
 
-def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """403 for signed-in staff whose role is not one of ``roles``."""
+def allowed(
+    rule: Callable[[StaffUser], bool],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """403 for signed-in staff to whom ``rule`` (a ``crm.policy`` question) answers no."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
+            if not rule(current_user):
                 abort(403)
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+@bp.app_context_processor
+def _policy() -> dict[str, Any]:
+    # Templates ask the same questions as the views and operations: ``policy.can_export(...)``.
+    return {"policy": policy}

@@ -20,15 +20,15 @@ from crm.http import parse_id
 from crm.leads.export import ExportRefused, start_export, visible_export_records
 from crm.leads.filters import ALL_BRANCHES, UNASSIGNED
 from crm.leads.queries import staff_in_scope
-from crm.models import Role
+from crm.policy import can_export, sees_all_branches
 from crm.staff import bp
-from crm.staff.access import roles_required
+from crm.staff.access import allowed
 from crm.staff.forms import ExportForm, choices
 
 
 def _form(formdata: object) -> ExportForm:
     form = ExportForm(formdata=formdata)
-    if current_user.role == Role.ADMIN:
+    if sees_all_branches(current_user):
         form.branch.choices = choices(branch_choices())
         form.branch.choices.insert(0, SelectChoice(ALL_BRANCHES, "All branches"))
         if not form.branch.data:
@@ -64,7 +64,7 @@ def _render(form: ExportForm, status: int = 200) -> ResponseReturnValue:
 
 
 @bp.get("/exports")
-@roles_required(Role.ADMIN, Role.MANAGER)
+@allowed(can_export)
 def exports() -> ResponseReturnValue:
     # Filled in from the query string: the inbox's "Export this view" link carries its filters
     # here. Nothing is exported or recorded until the person presses Download (a POST).
@@ -72,7 +72,7 @@ def exports() -> ResponseReturnValue:
 
 
 @bp.post("/exports")
-@roles_required(Role.ADMIN, Role.MANAGER)
+@allowed(can_export)
 def export_download() -> ResponseReturnValue:
     form = _form(request.form)
     if not form.validate():

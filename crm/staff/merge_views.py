@@ -6,22 +6,21 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from crm.leads.merge import MergeNotAllowed, may_merge, merge_candidate, merge_leads
+from crm.leads.merge import MergeNotAllowed, merge_candidate, merge_leads
 from crm.leads.operations import StaleLead, WorkflowError
-from crm.leads.queries import LeadNotFound, get_visible_lead
+from crm.leads.queries import LeadNotFound
 from crm.models import Lead
+from crm.policy import can_merge
 from crm.staff import bp
 from crm.staff.forms import MergeForm, MergeLookupForm
+from crm.staff.lead_page import load_lead_or_404
 from crm.staff.lead_views import render_lead_page
 
 
 def _mergeable_lead_or_404(lead_id: int) -> Lead:
     """This lead, in scope (else 404 for every role), for someone who may merge (else 403)."""
-    try:
-        lead = get_visible_lead(current_user, lead_id)
-    except LeadNotFound:
-        abort(404)
-    if not may_merge(current_user):
+    lead = load_lead_or_404(current_user, lead_id)
+    if not can_merge(current_user):
         abort(403)
     return lead
 
@@ -44,12 +43,12 @@ def lead_merge_review(lead_id: int) -> ResponseReturnValue:
     if not lookup.validate():
         problems = [error for errors in lookup.errors.values() for error in errors]
         flash(problems[0], "error")
-        return render_lead_page(lead_id, 422)
+        return render_lead_page(lead, 422)
     try:
         other = merge_candidate(current_user, lead_id, lookup.other.data)
     except WorkflowError as refusal:
         flash(str(refusal), "error")
-        return render_lead_page(lead_id, 422)
+        return render_lead_page(lead, 422)
     return _review(lead, other, None, 200)
 
 
@@ -63,11 +62,11 @@ def lead_merge(lead_id: int) -> ResponseReturnValue:
                 other = merge_candidate(current_user, lead_id, str(form.other_id.data))
             except WorkflowError as refusal:
                 flash(str(refusal), "error")
-                return render_lead_page(lead_id, 422)
+                return render_lead_page(lead, 422)
             flash("Please tick the box to confirm that they are one person.", "error")
             return _review(lead, other, form, 422)
         flash("Please choose the lead to merge again.", "error")
-        return render_lead_page(lead_id, 422)
+        return render_lead_page(lead, 422)
     try:
         merge_leads(
             current_user,
@@ -80,10 +79,10 @@ def lead_merge(lead_id: int) -> ResponseReturnValue:
         abort(404)
     except StaleLead as stale:
         flash(str(stale), "error")
-        return render_lead_page(lead_id, 409)
+        return render_lead_page(lead, 409)
     except WorkflowError as refusal:
         flash(str(refusal), "error")
-        return render_lead_page(lead_id, 422)
+        return render_lead_page(lead, 422)
     flash(
         f"Merged L-{form.other_id.data:06d} into this lead: its enquiries, follow-ups, emails "
         "and history are here now.",

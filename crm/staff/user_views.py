@@ -8,9 +8,9 @@ from flask_login import current_user
 
 from crm import accounts
 from crm.branches import branch_choices
-from crm.models import Role
+from crm.policy import can_manage_staff
 from crm.staff import bp
-from crm.staff.access import roles_required
+from crm.staff.access import allowed
 from crm.staff.forms import EmptyForm, NewStaffForm, PasswordResetForm, StaffAccountForm, choices
 
 
@@ -28,13 +28,13 @@ def _render_list(new_form: NewStaffForm | None = None, status: int = 200) -> Res
 
 
 @bp.get("/users")
-@roles_required(Role.ADMIN)
+@allowed(can_manage_staff)
 def users() -> ResponseReturnValue:
     return _render_list()
 
 
 @bp.post("/users")
-@roles_required(Role.ADMIN)
+@allowed(can_manage_staff)
 def user_create() -> ResponseReturnValue:
     form = _with_branches(NewStaffForm())
     if not form.validate():
@@ -82,7 +82,7 @@ def _render_person(
 
 
 @bp.get("/users/<int:person_id>")
-@roles_required(Role.ADMIN)
+@allowed(can_manage_staff)
 def user_detail(person_id: int) -> ResponseReturnValue:
     return _render_person(person_id)
 
@@ -100,7 +100,7 @@ def _account_action(person_id: int, action, done: str, **forms) -> ResponseRetur
 
 
 @bp.post("/users/<int:person_id>")
-@roles_required(Role.ADMIN)
+@allowed(can_manage_staff)
 def user_update(person_id: int) -> ResponseReturnValue:
     form = _with_branches(StaffAccountForm())
     if not form.validate():
@@ -120,7 +120,7 @@ def user_update(person_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:person_id>/deactivate")
-@roles_required(Role.ADMIN)
+@allowed(can_manage_staff)
 def user_deactivate(person_id: int) -> ResponseReturnValue:
     return _account_action(
         person_id,
@@ -130,7 +130,7 @@ def user_deactivate(person_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:person_id>/activate")
-@roles_required(Role.ADMIN)
+@allowed(can_manage_staff)
 def user_activate(person_id: int) -> ResponseReturnValue:
     return _account_action(
         person_id,
@@ -140,7 +140,7 @@ def user_activate(person_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:person_id>/password")
-@roles_required(Role.ADMIN)
+@allowed(can_manage_staff)
 def user_password(person_id: int) -> ResponseReturnValue:
     form = PasswordResetForm()
     if not form.validate():

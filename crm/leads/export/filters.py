@@ -23,7 +23,8 @@ from crm.leads.filters import (
     Selection,
     filtered_leads,
 )
-from crm.models import Branch, Role, StaffUser
+from crm.models import Branch, StaffUser
+from crm.policy import can_export, sees_all_branches
 
 SOURCE_MAX = 100
 TEXT_MAX = 100
@@ -35,7 +36,7 @@ class ExportRefused(ValueError):
 
 def resolve(actor: StaffUser, filters: LeadFilters, now: datetime) -> Selection:
     """The leads an export selects: refused when it asks beyond the actor's scope."""
-    if actor.role not in (Role.ADMIN, Role.MANAGER):
+    if not can_export(actor):
         raise ExportRefused("Only managers and administrators can export leads.")
     _check(filters)
     _check_branch(actor, filters.branch)
@@ -70,7 +71,7 @@ def _check(filters: LeadFilters) -> None:
 
 
 def _check_branch(actor: StaffUser, slug: str) -> None:
-    if actor.role != Role.ADMIN:
+    if not sees_all_branches(actor):
         # A manager's branch is fixed; naming another one is refused, not widened or ignored.
         if slug and slug != actor.branch.slug:
             raise ExportRefused("You can export only your own branch's leads.")

@@ -18,6 +18,7 @@ from crm.leads.export.rows import Shape, lead_rows, row_shaper
 from crm.leads.export.writers import Batch, csv_chunks, xlsx_chunks
 from crm.leads.filters import LeadFilters
 from crm.models import ExportFormat, ExportRecord, ExportStatus, Role, StaffUser
+from crm.policy import sees_all_branches
 
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
@@ -159,7 +160,7 @@ def visible_export_records(
     query = select(ExportRecord).options(
         joinedload(ExportRecord.branch), joinedload(ExportRecord.staff)
     )
-    if user.role != Role.ADMIN:
+    if not sees_all_branches(user):
         query = query.where(ExportRecord.branch_id == user.branch_id)
     if before is not None:
         query = query.where(ExportRecord.id < before)
