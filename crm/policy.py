@@ -40,3 +40,15 @@ def assignment_targets(
 def can_assign_in_bulk(actor: StaffUser) -> bool:
     """Bulk assignment hands many leads to one person at once: a manager's or an admin's job."""
     return actor.role in (Role.ADMIN, Role.MANAGER)
+
+
+def sees_every_branch(actor: StaffUser) -> bool:
+    """Admins work across branches, so their branch-wide pages ask which branch to show."""
+    return actor.role == Role.ADMIN
+
+
+def can_edit_clinicians(actor: StaffUser, branch_id: int) -> bool:
+    """A branch's clinician list is its managers' to keep (and any admin's)."""
+    if actor.role == Role.ADMIN:
+        return True
+    return actor.role == Role.MANAGER and actor.branch_id == branch_id
