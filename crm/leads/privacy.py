@@ -28,7 +28,7 @@ from crm.leads.person import addresses_in_use, given_identifiers, holding, lead_
 from crm.leads.queries import get_visible_lead
 from crm.models import Branch, Lead, StaffUser
 
-TABLES = ("lead", "enquiry", "follow_up", "lead_event", "outbox_email")
+TABLES = ("lead", "enquiry", "follow_up", "appointment", "lead_event", "outbox_email")
 
 
 class ErasureNotAllowed(PermissionError):
