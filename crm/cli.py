@@ -23,6 +23,7 @@ def cli() -> None:
 def register_commands(app: Flask) -> None:
     """Our commands live on ``app.cli``, so ``crm``, ``flask`` and test runners all see them."""
     from crm.backup.cli import backup_command, restore_command
+    from crm.leads.appointment_cli import appointments_group
     from crm.leads.cli import leads_group, retention_group
     from crm.leads.export.cli import export_command
     from crm.mail.cli import followups_group, outbox_group
@@ -34,6 +35,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(followups_group)
     app.cli.add_command(leads_group)
     app.cli.add_command(retention_group)
+    app.cli.add_command(appointments_group)
     # Flask-Migrate registered its "db" group on app.cli (migrate.init_app runs first).
     db_group = app.cli.commands["db"]
     assert isinstance(db_group, click.Group)

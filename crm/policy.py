@@ -124,3 +124,8 @@ def can_erase(actor: StaffUser) -> bool:
 def can_give_personal_data(actor: StaffUser) -> bool:
     """Giving a person a copy of what we hold about them: an active administrator only."""
     return actor.active and administers(actor.role)
+
+
+def can_edit_clinicians(actor: StaffUser, branch_id: int) -> bool:
+    """A branch's clinician list is its managers' to keep (and any admin's)."""
+    return sees_all_branches(actor) or (can_assign_others(actor) and actor.branch_id == branch_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -57,8 +58,12 @@ def filter_reason(reason: str | None) -> str:
         return reason or ""
 
 
-def whatsapp_link(e164: str | None) -> str:
-    return f"https://wa.me/{e164.lstrip('+')}" if e164 else ""
+def whatsapp_link(e164: str | None, text: str | None = None) -> str:
+    """A wa.me chat link; with ``text``, the message is already written when it opens."""
+    if not e164:
+        return ""
+    link = f"https://wa.me/{e164.lstrip('+')}"
+    return f"{link}?text={quote(text, safe='')}" if text else link
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -25,9 +25,10 @@ from crm.database import utcnow
 from crm.demo import seed_demo
 from crm.extensions import db
 from crm.leads import workflow
+from crm.leads.appointments import book_appointment, cancel_appointment
 from crm.leads.capture import FilterReason, Submission, capture_lead
 from crm.leads.privacy import erase_lead
-from crm.models import Branch, FollowUp, Lead, LeadStatus, OutboxEmail, StaffUser
+from crm.models import Branch, Clinician, FollowUp, Lead, LeadStatus, OutboxEmail, StaffUser
 from crm.site.blog import all_articles
 from tests.helpers import form_fields, reach_out_fields, submit_reach_out
 from tests.nu_checker import check_folder, checker_command
@@ -138,6 +139,35 @@ def build_data(app: Flask, client: FlaskClient) -> dict[str, object]:
         workflow.change_status(
             agent, visitor, LeadStatus.CONTACTED, expected_version=None, note="Spoke to Ravi."
         )
+        # Appointments: the lead page's panel, and the day list with a clinic and a home visit.
+        bengaluru_id = manager.branch_id
+        asha = Clinician(branch_id=bengaluru_id, name="Dr Asha Rao", active=True)
+        db.session.add_all([asha, Clinician(branch_id=bengaluru_id, name="Dr Old", active=False)])
+        db.session.commit()
+        tomorrow = (utcnow() + timedelta(days=1)).replace(second=0, microsecond=0)
+        book_appointment(
+            agent,
+            visitor,
+            starts_at=tomorrow,
+            minutes=45,
+            kind="clinic",
+            address=None,
+            clinician_id=asha.id,
+            note="Bring the X-ray <b>",
+            expected_version=None,
+        )
+        moved = book_appointment(
+            agent,
+            visitor,
+            starts_at=tomorrow + timedelta(hours=2),
+            minutes=30,
+            kind="home",
+            address="4 Lake View,\nIndiranagar",
+            clinician_id=None,
+            note=None,
+            expected_version=None,
+        )
+        cancel_appointment(agent, visitor, moved.id, "Feeling better", expected_sequence=None)
     spam = make_lead(app, name="Cheap Pills", message="http://spam.example")
     with app.app_context():
         manager, admin = (
@@ -241,6 +271,9 @@ def inbox_variants(pages: Pages, client: FlaskClient, who: str) -> None:
         "status=bogus&since=not-a-date",  # refused filters are named on the page
     ):
         pages.get(client, who, f"/staff/leads?{query}")
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    for query in (f"day={tomorrow}", f"day={tomorrow}&week=y&kind=home", "day=not-a-day"):
+        pages.get(client, who, f"/staff/appointments?{query}")
     html = pages.get(client, who, "/staff/leads")
     following = re.search(r'href="(/staff/leads\?[^"]*after=[^"]+)"', html)
     assert following, "the inbox should have a next page with this much data"

@@ -10,6 +10,8 @@ from sqlalchemy import inspect
 from crm.extensions import db
 
 TABLES = {
+    "appointment",
+    "clinician",
     "branch",
     "staff_user",
     "lead",

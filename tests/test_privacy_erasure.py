@@ -413,6 +413,7 @@ def test_erase_lead_erases_the_person_behind_it_at_every_branch(app, people):
             "lead": 2,
             "enquiry": 3,
             "follow_up": 1,
+            "appointment": 0,
             "lead_event": 2,
             "outbox_email": 7,
         }

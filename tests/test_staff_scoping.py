@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select, update
 
 from crm.extensions import db
-from crm.models import FollowUp, OutboxEmail
+from crm.models import Appointment, FollowUp, OutboxEmail
+from tests.appointment_helpers import book
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, staff_cast
 
 
@@ -39,8 +40,12 @@ def world(app):
         },
     )
     assert response.status_code == 303
+    # Booked on a lead of its own, so the leads above stay new for the counts below.
+    booked = make_lead(app, "bengaluru", name="Booked Person", phone="+919845033333")
+    assert book(client, app, token, booked).status_code == 303
     with app.app_context():
         follow_up = db.session.scalar(select(FollowUp.id))
+        appointment = db.session.scalar(select(Appointment.id))
         # An email of each lead that could not be sent: the one thing staff may retry.
         emails = {
             key: db.session.scalar(
@@ -57,7 +62,14 @@ def world(app):
             .values(status="failed", last_error="550 mailbox unavailable")
         )
         db.session.commit()
-    return {"people": people, "leads": leads, "follow_up": follow_up, "emails": emails}
+    return {
+        "people": people,
+        "leads": leads,
+        "follow_up": follow_up,
+        "emails": emails,
+        "appointment": appointment,
+        "booked": booked,
+    }
 
 
 def email_status(app, email_id: int) -> str:
@@ -82,12 +94,16 @@ def test_every_lead_url_is_404_for_another_branchs_lead(app, world):
     token = csrf_token(client)
     blr = world["leads"]["blr"]
     before = lead_state(app, blr)
+    booked_before = lead_state(app, world["booked"])
     tried = []
     for rule, methods in lead_rules(app):
+        # An appointment's URL names its own lead.
+        lead_id = world["booked"] if "<int:appointment_id>" in rule else blr
         url = (
-            rule.replace("<int:lead_id>", str(blr))
+            rule.replace("<int:lead_id>", str(lead_id))
             .replace("<int:follow_up_id>", str(world["follow_up"]))
             .replace("<int:email_id>", str(world["emails"]["blr"]))
+            .replace("<int:appointment_id>", str(world["appointment"]))
         )
         # Every placeholder is filled with a real id of the Bengaluru lead, so a 404 comes
         # from the branch check and never from a URL the router cannot match.
@@ -107,6 +123,7 @@ def test_every_lead_url_is_404_for_another_branchs_lead(app, world):
             assert response.status_code == 404, (method, url)
     assert f"/staff/leads/{blr}/emails/{world['emails']['blr']}/retry" in tried
     assert lead_state(app, blr) == before
+    assert lead_state(app, world["booked"]) == booked_before
     assert email_status(app, world["emails"]["blr"]) == "failed"  # not queued again
     # while their own branch's lead opens fine, and its failed email can be retried
     hyd = world["leads"]["hyd"]

@@ -22,6 +22,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import (
+    Appointment,
     Enquiry,
     EventKind,
     FollowUp,
@@ -54,6 +55,8 @@ class Plan:
     first_erasures: list[Lead] = field(default_factory=list)  # not erased before: tombstone
     enquiries: list[Enquiry] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
+    # Kept with their times, for the counts; the address, the note and any reason go.
+    appointments: list[Appointment] = field(default_factory=list)
     events: list[tuple[LeadEvent, dict[str, Any]]] = field(default_factory=list)
     # Emails to or about the person: emptied; unsent ones cancelled.
     their_emails: list[OutboxEmail] = field(default_factory=list)
@@ -70,6 +73,7 @@ class Plan:
                 "lead": len(self.leads),
                 "enquiry": len(self.enquiries),
                 "follow_up": len(self.follow_ups),
+                "appointment": len(self.appointments),
                 "lead_event": len(self.events),
                 "outbox_email": len(self.their_emails) + len(self.mentions),
             }
@@ -80,6 +84,7 @@ class Plan:
             self.leads
             or self.enquiries
             or self.follow_ups
+            or self.appointments
             or self.events
             or self.their_emails
             or self.mentions
@@ -141,6 +146,20 @@ def plan_anonymisation(
                 .order_by(FollowUp.id)
             )
         )
+        plan.appointments = list(
+            session.scalars(
+                select(Appointment)
+                .where(
+                    Appointment.lead_id.in_(lead_ids),
+                    or_(
+                        Appointment.address.is_not(None),
+                        Appointment.note.is_not(None),
+                        Appointment.cancel_reason.is_not(None),
+                    ),
+                )
+                .order_by(Appointment.id)
+            )
+        )
         for event in session.scalars(
             select(LeadEvent).where(LeadEvent.lead_id.in_(lead_ids)).order_by(LeadEvent.id)
         ):
@@ -185,6 +204,10 @@ def apply_anonymisation(
         follow_up.outcome_note = None
         if follow_up.done_at is None:
             follow_up.done_at = now
+    for appointment in plan.appointments:
+        appointment.address = None
+        appointment.note = None
+        appointment.cancel_reason = None
     for event, scrubbed in plan.events:
         event.detail = scrubbed
     for email in plan.their_emails:
@@ -338,6 +361,7 @@ def _holds_anything(email: OutboxEmail) -> bool:
         or email.subject != ERASED
         or email.text_body
         or email.html_body
+        or email.ics
         or (email.last_error and email.last_error != CANCELLED)
         or (unsent and email.status != OutboxStatus.FAILED)
     )
@@ -348,6 +372,7 @@ def _empty_email(email: OutboxEmail) -> None:
     email.subject = ERASED
     email.text_body = ""
     email.html_body = None
+    email.ics = None  # the calendar file names the person and the place
     if email.status == OutboxStatus.SENT:
         email.last_error = None
     else:

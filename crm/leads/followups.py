@@ -46,31 +46,44 @@ def schedule_follow_up(
         if not can_remind(actor, lead, assignee_id):
             check_assignee(session, actor, lead, assignee_id)  # refused, saying why
         branch_staff_member(session, lead, assignee_id)
-        follow_up = FollowUp(
-            lead_id=lead.id,
-            assignee_id=assignee_id,
-            due_at=due_at,
-            note=note,
-            created_by_id=actor.id,
-            created_at=now,
-        )
-        session.add(follow_up)
-        session.flush()
-        _refresh_next_follow_up(session, lead)
-        lead.updated_at = now
-        record_event(
-            session,
-            actor,
-            lead,
-            EventKind.FOLLOW_UP,
-            now,
-            {
-                "action": "scheduled",
-                "follow_up_id": follow_up.id,
-                "due_at": due_at.isoformat(),
-                "note": note,
-            },
-        )
+        return add_follow_up(session, actor, lead, due_at, assignee_id, note, now)
+
+
+def add_follow_up(
+    session: Session,
+    actor: StaffUser,
+    lead: Lead,
+    due_at: datetime,
+    assignee_id: int | None,
+    note: str | None,
+    now: datetime,
+) -> FollowUp:
+    """The follow-up, within another operation's transaction (e.g. after a no-show)."""
+    follow_up = FollowUp(
+        lead_id=lead.id,
+        assignee_id=assignee_id,
+        due_at=due_at,
+        note=note,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    session.add(follow_up)
+    session.flush()
+    _refresh_next_follow_up(session, lead)
+    lead.updated_at = now
+    record_event(
+        session,
+        actor,
+        lead,
+        EventKind.FOLLOW_UP,
+        now,
+        {
+            "action": "scheduled",
+            "follow_up_id": follow_up.id,
+            "due_at": due_at.isoformat(),
+            "note": note,
+        },
+    )
     return follow_up
 
 

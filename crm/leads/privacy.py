@@ -29,7 +29,7 @@ from crm.leads.queries import get_visible_lead
 from crm.models import Branch, Lead, StaffUser
 from crm.policy import can_erase
 
-TABLES = ("lead", "enquiry", "follow_up", "lead_event", "outbox_email")
+TABLES = ("lead", "enquiry", "follow_up", "appointment", "lead_event", "outbox_email")
 
 
 class ErasureNotAllowed(PermissionError):

@@ -43,12 +43,14 @@ def queue_email(
     lead_id: int | None = None,
     not_before: datetime | None = None,
     message_id: str | None = None,
+    ics: str | None = None,
 ) -> OutboxEmail:
     """Add an email to the outbox in ``session``; it is sent once that transaction commits.
 
     ``message_id`` is for messages that must exist at most once (it is unique), such as a
     daily digest; by default every email gets a fresh one. ``reply_to`` is where a
-    recipient's answer should go when not to the sender (one plain address).
+    recipient's answer should go when not to the sender (one plain address). ``ics`` is
+    one calendar file (RFC 5545 text) sent as a text/calendar attachment.
     """
     email = OutboxEmail(
         lead_id=lead_id,
@@ -62,6 +64,7 @@ def queue_email(
         attempts=0,
         next_attempt_at=not_before or utcnow(),
         message_id=message_id or new_message_id(),
+        ics=ics,
     )
     session.add(email)
     return email

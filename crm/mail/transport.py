@@ -159,6 +159,8 @@ class Outgoing:
     attempts: int
     # The claim this worker holds: every later write checks it is still ours.
     claimed_at: datetime
+    # One calendar file (RFC 5545 text), attached as text/calendar with its METHOD.
+    ics: str | None = None
 
 
 def build_message(email: Outgoing) -> EmailMessage:
@@ -185,7 +187,28 @@ def build_message(email: Outgoing) -> EmailMessage:
     message.set_content(email.text_body, subtype="plain", charset="utf-8")
     if email.html_body is not None:
         message.add_alternative(email.html_body, subtype="html", charset="utf-8")
+    if email.ics is not None:
+        _attach_calendar(message, email.ics)
     return message
+
+
+_METHOD = re.compile(r"^METHOD:([A-Z-]+)\r?$", re.MULTILINE)
+
+
+def _attach_calendar(message: EmailMessage, ics: str) -> None:
+    """The invitation as calendar programs expect it (RFC 6047): ``text/calendar`` with the
+    file's own METHOD as a parameter, so Gmail and phones offer to add, move or remove it."""
+    found = _METHOD.search(ics)
+    params = {"charset": "utf-8"}
+    if found:
+        params["method"] = found.group(1)
+    message.add_attachment(
+        ics.encode(),
+        maintype="text",
+        subtype="calendar",
+        filename="invite.ics",
+        params=params,
+    )
 
 
 def _header_line(value: str) -> str:

@@ -274,6 +274,7 @@ def _renew_claim(email_id: int, claimed_at: datetime) -> Outgoing | None:
                 OutboxEmail.reply_to,
                 OutboxEmail.message_id,
                 OutboxEmail.attempts,
+                OutboxEmail.ics,
             ).where(OutboxEmail.id == email_id)
         ).one()
         return Outgoing(**email._asdict(), claimed_at=now)

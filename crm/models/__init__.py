@@ -1,5 +1,6 @@
 """All models, imported here so Alembic's autogenerate sees the whole schema."""
 
+from crm.models.appointment import Appointment, AppointmentKind, AppointmentStatus, Clinician
 from crm.models.branch import WEEKDAYS, Branch
 from crm.models.enquiry import Enquiry
 from crm.models.event import EventKind, LeadEvent
@@ -15,7 +16,11 @@ __all__ = [
     "OPEN_STATUSES",
     "STATUS_LABELS",
     "WEEKDAYS",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentStatus",
     "Branch",
+    "Clinician",
     "Enquiry",
     "EventKind",
     "ExportFormat",

@@ -29,6 +29,8 @@ class EventKind(StrEnum):
     MERGED = "merged"
     # A copy of everything held about the person was given to them on request (DPDP §11).
     ACCESS = "access_request"
+    # Booked, rescheduled, cancelled, attended, no-show: detail["action"] says which.
+    APPOINTMENT = "appointment"
 
 
 class LeadEvent(db.Model):

@@ -38,6 +38,8 @@ class OutboxEmail(db.Model):
     html_body: Mapped[str | None] = mapped_column(Text)
     # Where a reply goes instead of the (no-reply) sender: the branch, for a visitor.
     reply_to: Mapped[str | None] = mapped_column(String(254))
+    # One calendar attachment (RFC 5545 text, its METHOD inside), sent as text/calendar.
+    ics: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,9 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from crm.staff import (  # noqa: E402,F401  (routes register on import)
     access,
+    appointment_views,
     auth_views,
+    clinician_views,
     dashboard_views,
     export_views,
     inbox_views,

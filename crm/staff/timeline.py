@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from crm.leads.appointment_mail import EMAIL_KINDS as EMAIL_SUBJECTS
 from crm.leads.workflow import CallOutcome
 from crm.models import EventKind, LeadEvent, LostReason
-from crm.templating import status_label
+from crm.templating import local_time, status_label
 
 EMAIL_KINDS = {
     "lead_alert": "the branch alert",
     "acknowledgement": "the visitor's acknowledgement",
     "followup_digest": "a follow-up digest",
+    **{
+        kind: f"the patient's email ({subject.lower()})" for kind, subject in EMAIL_SUBJECTS.items()
+    },
 }
 
 
@@ -79,15 +85,42 @@ def describe(event: LeadEvent) -> str:
             f"{_count(detail.get('enquiries', 0), 'enquiry', 'enquiries')} and "
             f"{_count(detail.get('follow_ups', 0), 'follow-up')} moved here."
         )
+    if kind == EventKind.APPOINTMENT:
+        return _appointment(detail)
     if kind == EventKind.ACCESS:
         return "A copy of the person's data was given to them on request."
     return kind.replace("_", " ").capitalize() + "."
 
 
+APPOINTMENT_ACTIONS = {
+    "booked": "Appointment booked",
+    "rescheduled": "Appointment moved",
+    "cancelled": "Appointment cancelled",
+    "attended": "Attended the appointment",
+    "no_show": "Did not come to the appointment",
+}
+
+
+def _appointment(detail: dict) -> str:  # type: ignore[type-arg]
+    """Times are stored in UTC; the clinic's zone is India's (the lead page names its zone)."""
+    text = APPOINTMENT_ACTIONS.get(detail.get("action", ""), "Appointment changed")
+    when = detail.get("starts_at")
+    if when:
+        text += f": {local_time(datetime.fromisoformat(when))}"
+    if detail.get("action") == "rescheduled" and detail.get("from"):
+        text += f" (was {local_time(datetime.fromisoformat(detail['from']))})"
+    if detail.get("clinician"):
+        text += f", with {detail['clinician']}"
+    return text + "."
+
+
 def free_text(event: LeadEvent) -> str | None:
     """What a person typed with the event (a note, a call note, an outcome), shown as text."""
     detail = event.detail or {}
-    for key in ("text", "note", "outcome"):
+    keys = ("text", "note", "outcome")
+    if event.kind == EventKind.APPOINTMENT:
+        keys = ("note", "reason")  # a booking's note, a cancellation's reason
+    for key in keys:
         value = detail.get(key)
         if (
             isinstance(value, str)

@@ -1,0 +1,314 @@
+"""Appointments: the lead page's panel and actions, and the day's list for the front desk.
+
+Each action parses one form, calls one operation (crm.leads.appointments) and answers: a 303
+back to the lead page, or the page again with the problem said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from crm.branches import active_branches, branch_zone
+from crm.database import utcnow
+from crm.leads import appointments as ops
+from crm.leads.appointment_mail import whatsapp_text
+from crm.leads.appointment_queries import branch_appointments, lead_appointments
+from crm.leads.clinicians import clinicians_of
+from crm.leads.operations import AssignmentRefused, StaleLead, WorkflowError
+from crm.leads.queries import LeadNotFound, get_visible_lead
+from crm.models import AppointmentKind, AppointmentStatus, Branch, Lead
+from crm.policy import can_edit_clinicians, sees_all_branches
+from crm.staff import bp
+from crm.staff.appointment_forms import (
+    KIND_CHOICES,
+    BookAppointmentForm,
+    CancelForm,
+    DayForm,
+    OutcomeForm,
+    RescheduleForm,
+)
+from crm.staff.forms import choices
+from crm.staff.lead_views import render_lead_page
+
+
+def _lead_or_404(lead_id: int) -> Lead:
+    try:
+        return get_visible_lead(current_user, lead_id)
+    except LeadNotFound:
+        abort(404)
+
+
+def _clinician_choices(branch_id: int, keep: int | None = None) -> list:  # type: ignore[type-arg]
+    people = [c for c in clinicians_of(branch_id) if c.active or c.id == keep]
+    return choices([(str(c.id), c.name) for c in people], "Anyone (not decided)")
+
+
+def _own_ids(form: FlaskForm, prefix: str) -> FlaskForm:
+    """Several appointment forms share the lead page: each field gets an id of its own."""
+    for field in form:
+        field.id = f"{prefix}-{field.name}"
+        field.label.field_id = field.id
+    return form
+
+
+# --- The lead page's panel -----------------------------------------------------------------------
+
+
+@bp.app_template_global()
+def appointment_panel(lead: Lead) -> dict[str, Any]:
+    """What templates/staff/lead/_appointments.html shows for this lead."""
+    zone = branch_zone(lead.branch)
+    now = utcnow()
+    items = []
+    for appointment in lead_appointments(lead):
+        item: dict[str, Any] = {"appointment": appointment, "forms": None}
+        if appointment.is_booked and lead.erased_at is None:
+            key = f"appt{appointment.id}"
+            submitted = g.get("appointment_forms", {}).get(appointment.id, {})
+            reschedule = submitted.get("reschedule") or RescheduleForm(
+                formdata=None,
+                sequence=appointment.sequence,
+                starts_at=appointment.starts_at.astimezone(zone).replace(tzinfo=None),
+                minutes=appointment.minutes,
+                clinician=str(appointment.clinician_id or ""),
+            )
+            reschedule.clinician.choices = _clinician_choices(
+                lead.branch_id, appointment.clinician_id
+            )
+            item["forms"] = {
+                "reschedule": _own_ids(reschedule, f"{key}-move"),
+                "cancel": _own_ids(
+                    submitted.get("cancel")
+                    or CancelForm(formdata=None, sequence=appointment.sequence),
+                    f"{key}-cancel",
+                ),
+                "outcome": OutcomeForm(formdata=None, sequence=appointment.sequence),
+                "started": appointment.starts_at <= now,
+            }
+            item["whatsapp"] = whatsapp_text(appointment, lead.branch)
+        items.append(item)
+    book = None
+    if lead.erased_at is None and lead.status in ops.BOOKABLE:
+        tomorrow = (now.astimezone(zone) + timedelta(days=1)).date()
+        book = g.get("book_form") or BookAppointmentForm(
+            formdata=None, starts_at=datetime.combine(tomorrow, time(10, 0))
+        )
+        book.version.data = lead.version
+        book.clinician.choices = _clinician_choices(lead.branch_id)
+        _own_ids(book, "book")
+    return {"items": items, "book": book, "zone": str(zone)}
+
+
+def _perform(lead_id: int, operation: Callable[[], Any], done: str) -> ResponseReturnValue:
+    try:
+        operation()
+    except LeadNotFound:
+        abort(404)
+    except AssignmentRefused as refusal:
+        flash(str(refusal), "error")
+        return render_lead_page(lead_id, 403)
+    except StaleLead as stale:
+        flash(str(stale), "error")
+        return render_lead_page(lead_id, 409)
+    except WorkflowError as refusal:
+        flash(str(refusal), "error")
+        return render_lead_page(lead_id, 422)
+    flash(done, "success")
+    return redirect(url_for("staff.lead", lead_id=lead_id), code=303)
+
+
+def _invalid(lead_id: int, form: FlaskForm) -> ResponseReturnValue:
+    problems = [error for errors in form.errors.values() for error in errors]
+    flash(problems[0] if problems else "Please check the form and try again.", "error")
+    return render_lead_page(lead_id, 422)
+
+
+@bp.post("/leads/<int:lead_id>/appointments")
+def appointment_book(lead_id: int) -> ResponseReturnValue:
+    lead = _lead_or_404(lead_id)
+    form = BookAppointmentForm()
+    form.clinician.choices = _clinician_choices(lead.branch_id)
+    g.book_form = form
+    if not form.validate():
+        return _invalid(lead_id, form)
+    return _perform(
+        lead_id,
+        lambda: ops.book_appointment(
+            current_user,
+            lead_id,
+            starts_at=form.starts_at_in(branch_zone(lead.branch)),
+            minutes=form.minutes.data,
+            kind=form.kind.data,
+            address=form.address.data,
+            clinician_id=form.clinician_id(),
+            note=form.note.data,
+            expected_version=form.version.data,
+        ),
+        "Appointment booked.",
+    )
+
+
+def _keep(appointment_id: int, name: str, form: FlaskForm) -> None:
+    g.setdefault("appointment_forms", {}).setdefault(appointment_id, {})[name] = form
+
+
+@bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/reschedule")
+def appointment_reschedule(lead_id: int, appointment_id: int) -> ResponseReturnValue:
+    lead = _lead_or_404(lead_id)
+    form = RescheduleForm()
+    form.clinician.choices = _clinician_choices(lead.branch_id, _current_clinician(form))
+    _keep(appointment_id, "reschedule", form)
+    if not form.validate():
+        return _invalid(lead_id, form)
+    return _perform(
+        lead_id,
+        lambda: ops.reschedule_appointment(
+            current_user,
+            lead_id,
+            appointment_id,
+            starts_at=form.starts_at_in(branch_zone(lead.branch)),
+            minutes=form.minutes.data,
+            clinician_id=form.clinician_id(),
+            expected_sequence=form.sequence.data,
+        ),
+        "Appointment moved.",
+    )
+
+
+def _current_clinician(form: RescheduleForm) -> int | None:
+    """A retired clinician may stay on an appointment they had: the operation checks that."""
+    value = form.clinician.data or ""
+    return int(value) if value.isdigit() else None
+
+
+@bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/cancel")
+def appointment_cancel(lead_id: int, appointment_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)
+    form = CancelForm()
+    _keep(appointment_id, "cancel", form)
+    if not form.validate():
+        return _invalid(lead_id, form)
+    return _perform(
+        lead_id,
+        lambda: ops.cancel_appointment(
+            current_user,
+            lead_id,
+            appointment_id,
+            form.reason.data,
+            expected_sequence=form.sequence.data,
+        ),
+        "Appointment cancelled.",
+    )
+
+
+@bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/attended")
+def appointment_attended(lead_id: int, appointment_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)
+    form = OutcomeForm()
+    if not form.validate():
+        return _invalid(lead_id, form)
+    return _perform(
+        lead_id,
+        lambda: ops.mark_attended(
+            current_user, lead_id, appointment_id, expected_sequence=form.sequence.data
+        ),
+        "Marked attended: the lead is now visited.",
+    )
+
+
+@bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/no-show")
+def appointment_no_show(lead_id: int, appointment_id: int) -> ResponseReturnValue:
+    _lead_or_404(lead_id)
+    form = OutcomeForm()
+    if not form.validate():
+        return _invalid(lead_id, form)
+    return _perform(
+        lead_id,
+        lambda: ops.mark_no_show(
+            current_user, lead_id, appointment_id, expected_sequence=form.sequence.data
+        ),
+        "Marked as a no-show; a follow-up call is scheduled for the next opening day.",
+    )
+
+
+# --- The day's list ------------------------------------------------------------------------------
+
+
+def chosen_branch(slug: str | None) -> Branch:
+    """The branch a branch-wide page shows: one's own, or the one an admin picked (the first
+    by default). A branch outside the person's scope is not found."""
+    branches = active_branches()
+    if sees_all_branches(current_user):
+        if not slug:
+            return branches[0] if branches else abort(404)
+        found = next((branch for branch in branches if branch.slug == slug), None)
+    else:
+        own = current_user.branch
+        found = own if own is not None and slug in (None, "", own.slug) else None
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/appointments")
+def appointments_day() -> ResponseReturnValue:
+    form = DayForm(request.args)
+    branch = chosen_branch(request.args.get("branch"))
+    zone = branch_zone(branch)
+    people = clinicians_of(branch.id)
+    form.branch.choices = choices([(b.slug, b.city) for b in active_branches()])
+    form.clinician.choices = choices([(str(c.id), c.name) for c in people], "Everyone")
+    form.kind.choices = choices([(c.value, c.label) for c in KIND_CHOICES], "Clinic and home")
+    form.branch.data = branch.slug
+    form.validate()
+    today = utcnow().astimezone(zone).date()
+    day: date = form.day.data if not form.day.errors and form.day.data else today
+    form.day.data = day
+    clinician_id = next((c.id for c in people if str(c.id) == form.clinician.data), None)
+    kind = form.kind.data if form.kind.data in {k.value for k in AppointmentKind} else None
+    form.clinician.data = str(clinician_id or "")
+    form.kind.data = kind or ""
+    week = bool(form.week.data)
+    first = day - timedelta(days=day.weekday()) if week else day
+    listed = branch_appointments(
+        current_user, branch, first, 7 if week else 1, clinician_id=clinician_id, kind=kind
+    )
+    days = [
+        (key, list(group))
+        for key, group in groupby(listed, key=lambda a: a.starts_at.astimezone(zone).date())
+    ]
+    return render_template(
+        "staff/appointments.html",
+        form=form,
+        branch=branch,
+        zone=str(zone),
+        day=day,
+        first=first,
+        week=week,
+        days=days,
+        count=len(listed),
+        texts={a.id: whatsapp_text(a, branch, reminder=True) for a in listed if a.is_booked},
+        choose_branch=sees_all_branches(current_user),
+        edit_clinicians=can_edit_clinicians(current_user, branch.id),
+        previous=first - timedelta(days=7 if week else 1),
+        following=first + timedelta(days=7 if week else 1),
+        statuses=AppointmentStatus,
+    )
+
+
+@bp.app_template_filter("appointment_status")
+def appointment_status(status: str) -> str:
+    return AppointmentStatus(status).label
+
+
+@bp.app_template_filter("appointment_kind")
+def appointment_kind(kind: str) -> str:
+    return AppointmentKind(kind).label
