@@ -6,12 +6,11 @@ back to the lead page, or the page again with the problem said.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,8 +21,6 @@ from crm.leads import appointments as ops
 from crm.leads.appointment_mail import whatsapp_text
 from crm.leads.appointment_queries import branch_appointments, lead_appointments
 from crm.leads.clinicians import clinicians_of
-from crm.leads.operations import AssignmentRefused, StaleLead, WorkflowError
-from crm.leads.queries import LeadNotFound, get_visible_lead
 from crm.models import AppointmentKind, AppointmentStatus, Branch, Lead
 from crm.policy import can_edit_clinicians, sees_all_branches
 from crm.staff import bp
@@ -36,14 +33,8 @@ from crm.staff.appointment_forms import (
     RescheduleForm,
 )
 from crm.staff.forms import choices
-from crm.staff.lead_views import render_lead_page
-
-
-def _lead_or_404(lead_id: int) -> Lead:
-    try:
-        return get_visible_lead(current_user, lead_id)
-    except LeadNotFound:
-        abort(404)
+from crm.staff.lead_page import load_lead_or_404
+from crm.staff.lead_views import invalid_lead_form, perform_lead_action
 
 
 def _clinician_choices(branch_id: int, keep: int | None = None) -> list:  # type: ignore[type-arg]
@@ -107,40 +98,16 @@ def appointment_panel(lead: Lead) -> dict[str, Any]:
     return {"items": items, "book": book, "zone": str(zone)}
 
 
-def _perform(lead_id: int, operation: Callable[[], Any], done: str) -> ResponseReturnValue:
-    try:
-        operation()
-    except LeadNotFound:
-        abort(404)
-    except AssignmentRefused as refusal:
-        flash(str(refusal), "error")
-        return render_lead_page(lead_id, 403)
-    except StaleLead as stale:
-        flash(str(stale), "error")
-        return render_lead_page(lead_id, 409)
-    except WorkflowError as refusal:
-        flash(str(refusal), "error")
-        return render_lead_page(lead_id, 422)
-    flash(done, "success")
-    return redirect(url_for("staff.lead", lead_id=lead_id), code=303)
-
-
-def _invalid(lead_id: int, form: FlaskForm) -> ResponseReturnValue:
-    problems = [error for errors in form.errors.values() for error in errors]
-    flash(problems[0] if problems else "Please check the form and try again.", "error")
-    return render_lead_page(lead_id, 422)
-
-
 @bp.post("/leads/<int:lead_id>/appointments")
 def appointment_book(lead_id: int) -> ResponseReturnValue:
-    lead = _lead_or_404(lead_id)
+    lead = load_lead_or_404(current_user, lead_id)
     form = BookAppointmentForm()
     form.clinician.choices = _clinician_choices(lead.branch_id)
     g.book_form = form
     if not form.validate():
-        return _invalid(lead_id, form)
-    return _perform(
-        lead_id,
+        return invalid_lead_form(lead, form)
+    return perform_lead_action(
+        lead,
         lambda: ops.book_appointment(
             current_user,
             lead_id,
@@ -162,14 +129,14 @@ def _keep(appointment_id: int, name: str, form: FlaskForm) -> None:
 
 @bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/reschedule")
 def appointment_reschedule(lead_id: int, appointment_id: int) -> ResponseReturnValue:
-    lead = _lead_or_404(lead_id)
+    lead = load_lead_or_404(current_user, lead_id)
     form = RescheduleForm()
     form.clinician.choices = _clinician_choices(lead.branch_id, _current_clinician(form))
     _keep(appointment_id, "reschedule", form)
     if not form.validate():
-        return _invalid(lead_id, form)
-    return _perform(
-        lead_id,
+        return invalid_lead_form(lead, form)
+    return perform_lead_action(
+        lead,
         lambda: ops.reschedule_appointment(
             current_user,
             lead_id,
@@ -191,13 +158,13 @@ def _current_clinician(form: RescheduleForm) -> int | None:
 
 @bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/cancel")
 def appointment_cancel(lead_id: int, appointment_id: int) -> ResponseReturnValue:
-    _lead_or_404(lead_id)
+    lead = load_lead_or_404(current_user, lead_id)
     form = CancelForm()
     _keep(appointment_id, "cancel", form)
     if not form.validate():
-        return _invalid(lead_id, form)
-    return _perform(
-        lead_id,
+        return invalid_lead_form(lead, form)
+    return perform_lead_action(
+        lead,
         lambda: ops.cancel_appointment(
             current_user,
             lead_id,
@@ -211,12 +178,12 @@ def appointment_cancel(lead_id: int, appointment_id: int) -> ResponseReturnValue
 
 @bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/attended")
 def appointment_attended(lead_id: int, appointment_id: int) -> ResponseReturnValue:
-    _lead_or_404(lead_id)
+    lead = load_lead_or_404(current_user, lead_id)
     form = OutcomeForm()
     if not form.validate():
-        return _invalid(lead_id, form)
-    return _perform(
-        lead_id,
+        return invalid_lead_form(lead, form)
+    return perform_lead_action(
+        lead,
         lambda: ops.mark_attended(
             current_user, lead_id, appointment_id, expected_sequence=form.sequence.data
         ),
@@ -226,12 +193,12 @@ def appointment_attended(lead_id: int, appointment_id: int) -> ResponseReturnVal
 
 @bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/no-show")
 def appointment_no_show(lead_id: int, appointment_id: int) -> ResponseReturnValue:
-    _lead_or_404(lead_id)
+    lead = load_lead_or_404(current_user, lead_id)
     form = OutcomeForm()
     if not form.validate():
-        return _invalid(lead_id, form)
-    return _perform(
-        lead_id,
+        return invalid_lead_form(lead, form)
+    return perform_lead_action(
+        lead,
         lambda: ops.mark_no_show(
             current_user, lead_id, appointment_id, expected_sequence=form.sequence.data
         ),

@@ -52,7 +52,7 @@ def render_lead_page(lead: Lead, code: int = 200, /, **submitted: FlaskForm) -> 
     return render_template("staff/lead.html", page=page), code
 
 
-def _perform(
+def perform_lead_action(
     lead: Lead, operation: Callable[[], Any], done: str, /, **submitted: FlaskForm
 ) -> ResponseReturnValue:
     try:
@@ -72,7 +72,9 @@ def _perform(
     return redirect(url_for("staff.lead", lead_id=lead.id), code=303)
 
 
-def _invalid(lead: Lead, form: FlaskForm, /, **submitted: FlaskForm) -> ResponseReturnValue:
+def invalid_lead_form(
+    lead: Lead, form: FlaskForm, /, **submitted: FlaskForm
+) -> ResponseReturnValue:
     """Re-show the page with the form's first problem said at the top and by its field."""
     problems = [error for errors in form.errors.values() for error in errors]
     flash(problems[0] if problems else "Please check the form and try again.", "error")
@@ -95,8 +97,8 @@ def lead_status(lead_id: int) -> ResponseReturnValue:
     form = StatusForm()
     form.status.choices = choices(next_statuses(lead))
     if not form.validate():
-        return _invalid(lead, form, status=form)
-    return _perform(
+        return invalid_lead_form(lead, form, status=form)
+    return perform_lead_action(
         lead,
         lambda: workflow.change_status(
             current_user,
@@ -116,8 +118,8 @@ def lead_release(lead_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = ReleaseForm()
     if not form.validate():
-        return _invalid(lead, form)
-    return _perform(
+        return invalid_lead_form(lead, form)
+    return perform_lead_action(
         lead,
         lambda: workflow.release_from_spam(
             current_user, lead_id, expected_version=form.version.data
@@ -133,7 +135,7 @@ def lead_erase(lead_id: int) -> ResponseReturnValue:
         abort(403)
     form = EraseForm()
     if not form.validate():
-        return _invalid(lead, form, erase=form)
+        return invalid_lead_form(lead, form, erase=form)
     try:
         report = erase_lead(current_user, lead_id)
     except LeadNotFound:
@@ -150,7 +152,7 @@ def lead_access(lead_id: int) -> ResponseReturnValue:
         abort(403)
     form = AccessForm()
     if not form.validate():
-        return _invalid(lead, form)
+        return invalid_lead_form(lead, form)
     try:
         report = access_lead(current_user, lead_id, file_format=form.format.data)
     except LeadNotFound:
@@ -178,9 +180,9 @@ def lead_assign(lead_id: int) -> ResponseReturnValue:
     staff = [(str(person.id), person.name) for person in assignable_staff(lead.branch_id)]
     form.assignee.choices = choices(staff, "Nobody")
     if not form.validate():
-        return _invalid(lead, form, assign=form)
+        return invalid_lead_form(lead, form, assign=form)
     assignee_id = int(form.assignee.data) if form.assignee.data else None
-    return _perform(
+    return perform_lead_action(
         lead,
         lambda: workflow.assign_lead(
             current_user, lead_id, assignee_id, expected_version=form.version.data
@@ -195,8 +197,8 @@ def lead_note(lead_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = NoteForm()
     if not form.validate():
-        return _invalid(lead, form, note=form)
-    return _perform(
+        return invalid_lead_form(lead, form, note=form)
+    return perform_lead_action(
         lead,
         lambda: workflow.add_note(current_user, lead_id, form.text.data),
         "Note added.",
@@ -209,8 +211,8 @@ def lead_call(lead_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = CallForm()
     if not form.validate():
-        return _invalid(lead, form, call=form)
-    return _perform(
+        return invalid_lead_form(lead, form, call=form)
+    return perform_lead_action(
         lead,
         lambda: workflow.log_call(current_user, lead_id, form.outcome.data, form.note.data),
         "Call recorded.",
@@ -224,9 +226,9 @@ def lead_follow_up(lead_id: int) -> ResponseReturnValue:
     form = FollowUpForm()
     form.assignee.choices = choices(follow_up_choices(current_user, lead))
     if not form.validate():
-        return _invalid(lead, form, follow_up=form)
+        return invalid_lead_form(lead, form, follow_up=form)
     zone = branch_zone(lead.branch)
-    return _perform(
+    return perform_lead_action(
         lead,
         lambda: workflow.schedule_follow_up(
             current_user,
@@ -245,8 +247,8 @@ def lead_follow_up_done(lead_id: int, follow_up_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = CompleteFollowUpForm()
     if not form.validate():
-        return _invalid(lead, form)
-    return _perform(
+        return invalid_lead_form(lead, form)
+    return perform_lead_action(
         lead,
         lambda: workflow.complete_follow_up(
             current_user, lead_id, follow_up_id, form.outcome_note.data
@@ -260,8 +262,8 @@ def lead_email_retry(lead_id: int, email_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = CompleteFollowUpForm()
     if not form.validate():  # only the CSRF token to check
-        return _invalid(lead, form)
-    return _perform(
+        return invalid_lead_form(lead, form)
+    return perform_lead_action(
         lead,
         lambda: workflow.retry_email(current_user, lead_id, email_id),
         "The email will be sent again.",
