@@ -24,6 +24,7 @@ from crm.branches import branch_zone
 from crm.database import utcnow
 from crm.leads import workflow
 from crm.leads.access import access_html, access_lead
+from crm.leads.email_status import emails_for_lead
 from crm.leads.merge import may_merge
 from crm.leads.pipeline import allowed_next
 from crm.leads.privacy import erase_lead
@@ -39,7 +40,6 @@ from crm.leads.queries import (
     other_phones,
 )
 from crm.leads.response_time import first_response_minutes
-from crm.mail.status import emails_for_lead
 from crm.models import Lead, Role
 from crm.policy import assignment_targets
 from crm.staff import bp
