@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.extensions import csrf, db, limiter, login_manager, mail, migrate
     from crm.http import ClinicRequest, IdConverter
     from crm.intake import bp as intake_bp
+    from crm.leads import notifications
     from crm.logs import configure_logging
     from crm.site import bp as site_bp
     from crm.staff import bp as staff_bp
@@ -64,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_template_helpers(app)
     register_commands(app)
+    notifications.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     return app

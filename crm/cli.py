@@ -24,9 +24,9 @@ def register_commands(app: Flask) -> None:
     """Our commands live on ``app.cli``, so ``crm``, ``flask`` and test runners all see them."""
     from crm.backup.cli import backup_command, restore_command
     from crm.leads.appointment_cli import appointments_group
-    from crm.leads.cli import leads_group, retention_group
+    from crm.leads.cli import followups_group, leads_group, retention_group
     from crm.leads.export.cli import export_command
-    from crm.mail.cli import followups_group, outbox_group
+    from crm.mail.cli import outbox_group
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)

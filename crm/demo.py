@@ -14,13 +14,14 @@ from crm.accounts import create_staff_user
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.catalogue import INTERESTS
+from crm.leads.operations import record_event
+from crm.leads.pipeline import change_lead_status
 from crm.models import (
     Branch,
     Enquiry,
     EventKind,
     FollowUp,
     Lead,
-    LeadEvent,
     LeadStatus,
     LostReason,
     Role,
@@ -238,7 +239,7 @@ def _demo_lead(
     )
     session.add(lead)
     session.flush()
-    session.add(LeadEvent(lead_id=lead.id, kind=EventKind.CREATED, detail={}, created_at=created))
+    record_event(session, None, lead, EventKind.CREATED, created, {})
 
     for index in range(rng.choice([1, 1, 1, 2, 3])):
         at = created + timedelta(days=index * rng.uniform(1, 4))
@@ -264,58 +265,22 @@ def _demo_lead(
         session.flush()
         lead.enquiry_count += 1
         lead.last_enquiry_at = at
-        session.add(
-            LeadEvent(
-                lead_id=lead.id,
-                kind=EventKind.ENQUIRY,
-                detail={"enquiry_id": enquiry.id, "repeat": index > 0},
-                created_at=at,
-            )
-        )
+        detail = {"enquiry_id": enquiry.id, "repeat": index > 0}
+        record_event(session, None, lead, EventKind.ENQUIRY, at, detail)
 
     moment = created
     if agent is not None:
         moment += timedelta(minutes=rng.uniform(5, 90))
         lead.assignee_id = agent.id
-        session.add(
-            LeadEvent(
-                lead_id=lead.id,
-                actor_id=agent.id,
-                kind=EventKind.ASSIGNED,
-                detail={"to": agent.id, "to_name": agent.name},
-                created_at=moment,
-            )
-        )
-    previous = LeadStatus.NEW
+        detail = {"to": agent.id, "to_name": agent.name}
+        record_event(session, agent, lead, EventKind.ASSIGNED, moment, detail)
     for step in PATH_TO[status]:
         moment = min(now, moment + timedelta(hours=rng.uniform(0.2, 30)))
-        detail: dict[str, object] = {"from": previous, "to": step}
-        if step == LeadStatus.LOST:
-            lead.lost_reason = rng.choice(list(LostReason))
-            detail["reason"] = lead.lost_reason
+        reason = rng.choice(list(LostReason)) if step == LeadStatus.LOST else None
         if step == LeadStatus.CONTACTED:
-            session.add(
-                LeadEvent(
-                    lead_id=lead.id,
-                    actor_id=agent.id if agent else None,
-                    kind=EventKind.CALL,
-                    detail={"outcome": "answered", "note": "Discussed symptoms and timings."},
-                    created_at=moment,
-                )
-            )
-        session.add(
-            LeadEvent(
-                lead_id=lead.id,
-                actor_id=agent.id if agent else None,
-                kind=EventKind.STATUS,
-                detail=detail,
-                created_at=moment,
-            )
-        )
-        if lead.first_response_at is None:
-            lead.first_response_at = moment
-        previous = step
-    lead.status = status
+            call = {"outcome": "answered", "note": "Discussed symptoms and timings."}
+            record_event(session, agent, lead, EventKind.CALL, moment, call)
+        change_lead_status(session, agent, lead, step, now=moment, lost_reason=reason)
     lead.updated_at = max(moment, lead.last_enquiry_at)
 
     if status in (LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_BOOKED):

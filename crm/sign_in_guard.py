@@ -22,11 +22,9 @@ from sqlalchemy.orm import Session
 from crm.database import utcnow, write_transaction
 from crm.extensions import db, limiter
 from crm.leads.contact import InvalidContact, normalise_email
-from crm.mail import compose
+from crm.mail.compose import Message, render_message
 from crm.mail.outbox import queue_email
-from crm.models import StaffSignInAddress, StaffUser
-
-ALERT_KIND = "sign_in_alert"
+from crm.models import EmailKind, StaffSignInAddress, StaffUser
 
 
 def account_name(typed: str | None) -> str:
@@ -102,16 +100,28 @@ def note_failed_sign_in(typed_email: str | None, user: StaffUser | None) -> None
         return  # told already in this window
     if user is None or not user.active:
         return
-    message = compose.sign_in_alert(user, failures=threshold.amount, window=_window(threshold))
+    message = sign_in_alert(user, failures=threshold.amount, window=_window(threshold))
     with write_transaction() as session:
         queue_email(
             session,
-            kind=ALERT_KIND,
+            kind=EmailKind.SIGN_IN_ALERT,
             to=user.email,
             subject=message.subject,
             text_body=message.text_body,
             html_body=message.html_body,
         )
+
+
+def sign_in_alert(user: StaffUser, *, failures: int, window: str) -> Message:
+    """To the account holder whose password is being guessed at. It never repeats what was
+    typed: a wrong guess can be a near miss of the real password."""
+    return render_message(
+        "sign_in_alert",
+        f"Someone is trying to sign in to your {current_app.config['CLINIC_NAME']} account",
+        user=user,
+        failures=failures,
+        window=window,
+    )
 
 
 def _window(item) -> str:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crm.accounts import create_staff_user
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
-from crm.mail.digest import queue_followup_digests
+from crm.leads.digest import queue_followup_digests
 from crm.models import Branch, FollowUp, Lead, OutboxEmail, StaffUser
 from tests.smtp import HOST, SMTPServer, free_port
 

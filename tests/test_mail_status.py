@@ -8,8 +8,9 @@ from sqlalchemy import select, update
 
 from crm.database import write_transaction
 from crm.extensions import db
+from crm.leads.email_status import emails_for_lead
 from crm.mail.outbox import queue_email
-from crm.mail.status import emails_for_lead, outbox_health
+from crm.mail.status import outbox_health
 from crm.models import Lead, OutboxEmail
 from tests.helpers import submit_reach_out
 

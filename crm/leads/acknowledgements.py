@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from crm.models import OutboxEmail
+from crm.models import EmailKind, OutboxEmail
 
-KIND = "acknowledgement"
 INTERVAL = timedelta(hours=24)
 # Stored on the lead's timeline when one is not sent; the staff page words it.
 SKIPPED_RECENTLY = "recently_acknowledged"
@@ -36,7 +35,7 @@ def may_acknowledge(session: Session, address: str, now: datetime) -> bool:
         select(OutboxEmail.id)
         .where(
             OutboxEmail.to_address == address,
-            OutboxEmail.kind == KIND,
+            OutboxEmail.kind == EmailKind.ACKNOWLEDGEMENT,
             OutboxEmail.created_at > now - INTERVAL,
         )
         .limit(1)

@@ -19,16 +19,15 @@ from crm.branches import branch_zone
 from crm.leads.contact import display_branch_phone
 from crm.mail.compose import render_message
 from crm.mail.outbox import queue_email
-from crm.models import Appointment, AppointmentKind, Branch, Lead, OutboxEmail
+from crm.models import Appointment, AppointmentKind, Branch, EmailKind, Lead, OutboxEmail
 
 # change -> (email kind, subject start, calendar METHOD)
 CHANGES = {
-    "booked": ("appointment_booked", "Your appointment is booked", "REQUEST"),
-    "rescheduled": ("appointment_rescheduled", "Your appointment has moved", "REQUEST"),
-    "cancelled": ("appointment_cancelled", "Your appointment is cancelled", "CANCEL"),
-    "reminder": ("appointment_reminder", "Reminder: your appointment tomorrow", "REQUEST"),
+    "booked": (EmailKind.APPOINTMENT_BOOKED, "Your appointment is booked", "REQUEST"),
+    "rescheduled": (EmailKind.APPOINTMENT_RESCHEDULED, "Your appointment has moved", "REQUEST"),
+    "cancelled": (EmailKind.APPOINTMENT_CANCELLED, "Your appointment is cancelled", "CANCEL"),
+    "reminder": (EmailKind.APPOINTMENT_REMINDER, "Reminder: your appointment tomorrow", "REQUEST"),
 }
-EMAIL_KINDS = {kind: subject for kind, subject, _method in CHANGES.values()}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from crm.branches import branch_zone, opening_spans
 from crm.database import utcnow, write_transaction
-from crm.leads import workflow
 from crm.leads.appointment_mail import queue_appointment_email
 from crm.leads.contact import clean_text, unsafe_characters
 from crm.leads.followups import add_follow_up
@@ -29,7 +28,7 @@ from crm.leads.operations import (
     lead_for_update,
     record_event,
 )
-from crm.leads.pipeline import TRANSITIONS
+from crm.leads.pipeline import SystemMove, change_lead_status
 from crm.leads.queries import LeadNotFound
 from crm.mail.outbox import message_id_domain
 from crm.models import (
@@ -120,7 +119,7 @@ def book_appointment(
             lead.version += 1  # the lead's page changed: a form from before is out of date
             lead.updated_at = now
         else:
-            _move_lead(session, actor, lead, LeadStatus.APPOINTMENT_BOOKED, "booked", now)
+            _move_lead(session, actor, lead, LeadStatus.APPOINTMENT_BOOKED, SystemMove.BOOK, now)
         queue_appointment_email(session, appointment, lead, "booked", now)
     return appointment
 
@@ -182,7 +181,7 @@ def cancel_appointment(
         _changed(appointment, lead, now)
         _record(session, actor, lead, appointment, "cancelled", now, {"reason": reason})
         if _nothing_else_booked(session, lead, appointment):
-            _move_lead(session, actor, lead, LeadStatus.CONTACTED, "appointment cancelled", now)
+            _move_lead(session, actor, lead, LeadStatus.CONTACTED, SystemMove.CANCEL_BOOKING, now)
         queue_appointment_email(session, appointment, lead, "cancelled", now)
     return appointment
 
@@ -199,7 +198,7 @@ def mark_attended(
         appointment.updated_at = now
         _record(session, actor, lead, appointment, "attended", now, {})
         if lead.status == LeadStatus.APPOINTMENT_BOOKED:
-            _move_lead(session, actor, lead, LeadStatus.VISITED, "attended", now)
+            _move_lead(session, actor, lead, LeadStatus.VISITED, None, now)
         else:
             lead.updated_at = now
     return appointment
@@ -218,7 +217,7 @@ def mark_no_show(
         appointment.updated_at = now
         _record(session, actor, lead, appointment, "no_show", now, {})
         if _nothing_else_booked(session, lead, appointment):
-            _move_lead(session, actor, lead, LeadStatus.CONTACTED, "no-show", now)
+            _move_lead(session, actor, lead, LeadStatus.CONTACTED, SystemMove.NO_SHOW, now)
         if lead.is_open:
             zone = branch_zone(lead.branch)
             day = appointment.starts_at.astimezone(zone).strftime("%d %b")
@@ -256,31 +255,16 @@ def next_opening(branch: Branch, after: datetime) -> datetime:
 
 
 def _move_lead(
-    session: Session, actor: StaffUser, lead: Lead, target: LeadStatus, reason: str, now: datetime
+    session: Session,
+    actor: StaffUser,
+    lead: Lead,
+    target: LeadStatus,
+    move: SystemMove | None,
+    now: datetime,
 ) -> None:
-    """The one place appointments change a lead's status.
-
-    Pipeline moves go through the workflow's own step. Booking a lead that is still new and
-    taking a booked lead back to contacted (no-show, cancellation) are system moves the
-    pipeline does not offer by hand; they are recorded the same way, with the reason.
-    """
-    if target in TRANSITIONS[LeadStatus(lead.status)]:
-        workflow._apply_status(session, actor, lead, target, None, None, now)
-        return
-    previous = lead.status
-    lead.status = target
-    if previous == LeadStatus.NEW and lead.first_response_at is None:
-        lead.first_response_at = now
-    lead.updated_at = now
-    lead.version += 1
-    record_event(
-        session,
-        actor,
-        lead,
-        EventKind.STATUS,
-        now,
-        {"from": previous, "to": target, "reason": reason},
-    )
+    """The one place appointments change a lead's status: attended is a pipeline move;
+    booking, cancelling and a no-show are the named system moves (``SYSTEM_MOVES``)."""
+    change_lead_status(session, actor, lead, target, now=now, move=move)
 
 
 def _for_update(

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from crm.database import write_transaction
 from crm.extensions import db
-from crm.leads import acknowledgements
+from crm.leads.notifications import queue_lead_emails
 from crm.leads.operations import record_event
-from crm.mail import compose
-from crm.mail.outbox import queue_email
+from crm.leads.pipeline import SystemMove, change_lead_status
 from crm.models import (
     OPEN_STATUSES,
     Branch,
@@ -319,70 +318,7 @@ def _refresh_lead(session: Session, lead: Lead, submission: Submission, now: dat
     lead.last_enquiry_at = now
     lead.updated_at = now
     if lead.status == LeadStatus.LOST:
-        record_event(
-            session,
-            None,
-            lead,
-            EventKind.STATUS,
-            now,
-            {"from": lead.status, "to": LeadStatus.CONTACTED, "reason": "returned with an enquiry"},
+        # Also makes a staff form shown before the reopening stale.
+        change_lead_status(
+            session, None, lead, LeadStatus.CONTACTED, now=now, move=SystemMove.REOPEN
         )
-        lead.status = LeadStatus.CONTACTED
-        lead.lost_reason = None
-        lead.version += 1  # a staff form shown before the reopening is now stale
-
-
-def queue_lead_emails(
-    session: Session,
-    lead: Lead,
-    enquiry: Enquiry,
-    branch: Branch,
-    *,
-    repeat: bool,
-    now: datetime,
-) -> None:
-    """The branch alert, and the visitor's acknowledgement when they gave an email.
-
-    The acknowledgement answers to the branch (Reply-To), and goes to an address at most once
-    a day: a skipped one is said on the lead's timeline.
-    """
-    queued = []
-    alert = compose.lead_alert(lead, enquiry, branch, repeat=repeat)
-    queued.append(
-        queue_email(
-            session,
-            kind="lead_alert",
-            to=branch.notification_email,
-            subject=alert.subject,
-            text_body=alert.text_body,
-            html_body=alert.html_body,
-            lead_id=lead.id,
-            not_before=now,
-        )
-    )
-    if enquiry.email and not acknowledgements.may_acknowledge(session, enquiry.email, now):
-        detail = {
-            "kind": acknowledgements.KIND,
-            "status": "skipped",
-            "reason": acknowledgements.SKIPPED_RECENTLY,
-        }
-        record_event(session, None, lead, EventKind.EMAIL, now, detail)
-    elif enquiry.email:
-        thanks = compose.acknowledgement(branch)
-        queued.append(
-            queue_email(
-                session,
-                kind=acknowledgements.KIND,
-                to=enquiry.email,
-                subject=thanks.subject,
-                text_body=thanks.text_body,
-                html_body=thanks.html_body,
-                reply_to=branch.notification_email,
-                lead_id=lead.id,
-                not_before=now,
-            )
-        )
-    session.flush()
-    for email in queued:
-        detail = {"outbox_id": email.id, "kind": email.kind}
-        record_event(session, None, lead, EventKind.EMAIL, now, detail)

@@ -1,4 +1,5 @@
-"""``crm leads erase`` and ``crm retention purge``: the privacy operations on the command line."""
+"""``crm leads erase``, ``crm retention purge`` (the privacy operations on the command line) and
+``crm followups remind``."""
 
 from __future__ import annotations
 
@@ -161,3 +162,24 @@ def _operator() -> str:
         login = "unknown"
     sudo = os.environ.get("SUDO_USER")
     return f"{login} (sudo by {sudo})" if sudo and sudo != login else login
+
+
+@click.group("followups", cls=AppGroup)
+def followups_group() -> None:
+    """Follow-up reminders."""
+
+
+@followups_group.command("remind")
+@with_appcontext
+def remind_command() -> None:
+    """Email each staff member their follow-ups due today and overdue (once a day each)."""
+    from crm.leads.digest import queue_followup_digests
+
+    outcome = queue_followup_digests()
+    click.echo(
+        f"Follow-up reminders queued: {outcome.queued}; "
+        f"already sent today: {outcome.already_sent}; "
+        f"staff with nothing due: {outcome.nothing_due}."
+    )
+    if outcome.queued:
+        click.echo("They go out with the next `crm outbox send`.")

@@ -117,7 +117,7 @@ def _open_follow_ups(session: Session, lead: Lead) -> list[FollowUp]:
 
 def _close_follow_up(
     session: Session,
-    actor: StaffUser,
+    actor: StaffUser | None,
     lead: Lead,
     follow_up: FollowUp,
     outcome_note: str | None,
@@ -145,7 +145,7 @@ def _refresh_next_follow_up(session: Session, lead: Lead) -> None:
 
 
 def close_open_follow_ups(
-    session: Session, actor: StaffUser, lead: Lead, outcome_note: str, now: datetime
+    session: Session, actor: StaffUser | None, lead: Lead, outcome_note: str, now: datetime
 ) -> None:
     """The lead is closed: nobody should be reminded to call it any more."""
     for follow_up in _open_follow_ups(session, lead):

@@ -12,14 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.database import utcnow, write_transaction
-from crm.leads.capture import queue_lead_emails
-from crm.leads.followups import close_open_follow_ups, complete_follow_up, schedule_follow_up
+from crm.leads.followups import complete_follow_up, schedule_follow_up
+from crm.leads.notifications import queue_lead_emails
 from crm.leads.operations import (
     NOTE_MAX,
     AssignmentRefused,
@@ -31,18 +30,16 @@ from crm.leads.operations import (
     leads_for_update,
     record_event,
 )
-from crm.leads.pipeline import TransitionRefused, check_transition
+from crm.leads.pipeline import (
+    SystemMove,
+    TransitionRefused,
+    change_lead_status,
+    check_lost_reason,
+    check_transition,
+)
 from crm.leads.queries import get_visible_lead
 from crm.mail.worker import requeue_failed
-from crm.models import (
-    Enquiry,
-    EventKind,
-    Lead,
-    LeadEvent,
-    LeadStatus,
-    LostReason,
-    StaffUser,
-)
+from crm.models import Enquiry, EventKind, Lead, LeadEvent, LeadStatus, StaffUser
 from crm.policy import can_assign_in_bulk
 
 
@@ -100,7 +97,9 @@ def change_status(
     note = clean_note(note)
     with write_transaction() as session:
         lead = lead_for_update(session, actor, lead_id, expected_version)
-        _apply_status(session, actor, lead, status, lost_reason, note, utcnow())
+        change_lead_status(
+            session, actor, lead, status, now=utcnow(), lost_reason=lost_reason, note=note
+        )
     return lead
 
 
@@ -137,7 +136,7 @@ def log_call(actor: StaffUser, lead_id: int, outcome: str, note: str | None = No
             session, actor, lead, EventKind.CALL, now, {"outcome": outcome, "note": note}
         )
         if outcome == CallOutcome.ANSWERED and lead.status == LeadStatus.NEW:
-            _apply_status(session, actor, lead, LeadStatus.CONTACTED, None, None, now)
+            change_lead_status(session, actor, lead, LeadStatus.CONTACTED, now=now)
         lead.updated_at = now
     return event
 
@@ -151,18 +150,8 @@ def release_from_spam(actor: StaffUser, lead_id: int, *, expected_version: int |
             raise WorkflowError("Only a lead marked as spam can be released.")
         now = utcnow()
         target = LeadStatus.CONTACTED if lead.first_response_at else LeadStatus.NEW
-        record_event(
-            session,
-            actor,
-            lead,
-            EventKind.STATUS,
-            now,
-            {"from": lead.status, "to": target, "reason": "released from spam"},
-        )
-        lead.status = target
-        lead.updated_at = now
+        change_lead_status(session, actor, lead, target, now=now, move=SystemMove.RELEASE)
         lead.last_enquiry_at = now
-        lead.version += 1
         latest = session.scalars(
             select(Enquiry).where(Enquiry.lead_id == lead.id).order_by(Enquiry.id.desc())
         ).first()
@@ -210,6 +199,8 @@ def bulk_change_status(
     result = BulkResult()
     with write_transaction() as session:
         leads = leads_for_update(session, actor, lead_ids)
+        # A reason not on the list refuses the whole request, not lead by lead.
+        check_lost_reason(lost_reason)
         now = utcnow()
         for lead in leads:
             try:
@@ -217,49 +208,12 @@ def bulk_change_status(
             except TransitionRefused as refusal:
                 result.skipped.append((lead.reference, str(refusal)))
                 continue
-            _apply_status(session, actor, lead, status, lost_reason, None, now)
+            change_lead_status(session, actor, lead, status, now=now, lost_reason=lost_reason)
             result.changed.append(lead.reference)
     return result
 
 
 # --- Shared steps --------------------------------------------------------------------------------
-
-
-def _apply_status(
-    session: Session,
-    actor: StaffUser,
-    lead: Lead,
-    status: str,
-    lost_reason: str | None,
-    note: str | None,
-    now: datetime,
-) -> None:
-    if lost_reason:
-        try:
-            lost_reason = LostReason(lost_reason)
-        except ValueError as error:
-            raise WorkflowError("Please choose one of the listed reasons.") from error
-    try:
-        check_transition(lead.status, status, lost_reason)
-    except TransitionRefused as refusal:
-        raise WorkflowError(str(refusal)) from refusal
-    previous = lead.status
-    lead.status = LeadStatus(status)
-    lead.lost_reason = lost_reason if lead.status == LeadStatus.LOST else None
-    if previous == LeadStatus.NEW and lead.first_response_at is None:
-        lead.first_response_at = now
-    lead.updated_at = now
-    lead.version += 1
-    detail: dict[str, Any] = {"from": previous, "to": lead.status}
-    if lead.lost_reason:
-        detail["reason"] = lead.lost_reason
-    if note:
-        detail["note"] = note
-    record_event(session, actor, lead, EventKind.STATUS, now, detail)
-    if not lead.is_open:
-        close_open_follow_ups(
-            session, actor, lead, f"Closed: lead marked {lead.status.label.lower()}", now
-        )
 
 
 def _apply_assignment(

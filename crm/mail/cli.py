@@ -1,4 +1,4 @@
-"""``crm outbox send|retry`` and ``crm followups remind``."""
+"""``crm outbox send|retry``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from crm.extensions import db
-from crm.mail.digest import queue_followup_digests
 from crm.mail.worker import (
     RunResult,
     drain,
@@ -89,25 +88,6 @@ def retry_command(email_ids: tuple[int, ...], all_failed: bool) -> None:
         raise click.UsageError("Name the emails with --id, or pass --all-failed.")
     count = requeue_failed(None if all_failed else list(email_ids))
     click.echo(f"Queued again: {count} email{'' if count == 1 else 's'}.")
-
-
-@click.group("followups", cls=AppGroup)
-def followups_group() -> None:
-    """Follow-up reminders."""
-
-
-@followups_group.command("remind")
-@with_appcontext
-def remind_command() -> None:
-    """Email each staff member their follow-ups due today and overdue (once a day each)."""
-    outcome = queue_followup_digests()
-    click.echo(
-        f"Follow-up reminders queued: {outcome.queued}; "
-        f"already sent today: {outcome.already_sent}; "
-        f"staff with nothing due: {outcome.nothing_due}."
-    )
-    if outcome.queued:
-        click.echo("They go out with the next `crm outbox send`.")
 
 
 def _report(result: RunResult) -> None:

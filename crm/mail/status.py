@@ -1,8 +1,7 @@
-"""What the staff pages and ``/healthz`` show about email: per lead, and for the whole outbox.
+"""The state of the outbox in figures, for ``/healthz`` and the staff dashboard.
 
-``emails_for_lead`` has no scoping of its own: the caller has already decided the person may
-see the lead. The outbox figures are scoped when a staff member asks: they count only the emails
-about leads that person sees (``visible_leads``), so a branch hears of its own mail trouble only.
+The figures cover the whole outbox, or only the emails about some leads (``lead_ids``), so a
+branch hears of its own mail trouble only: ``crm.leads.email_status`` decides which leads.
 """
 
 from __future__ import annotations
@@ -11,19 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, true
+from sqlalchemy import Select, func, select, true
 
 from crm.database import utcnow
 from crm.extensions import db
-from crm.leads.queries import visible_lead_ids
-from crm.models import OutboxEmail, OutboxStatus, StaffUser
-from crm.policy import sees_all_branches
-
-KIND_LABELS = {
-    "lead_alert": "Alert to the branch",
-    "acknowledgement": "Acknowledgement to the visitor",
-    "followup_digest": "Follow-up digest",
-}
+from crm.models import OutboxEmail, OutboxStatus
 
 STATUS_LABELS = {
     OutboxStatus.PENDING: "Waiting to be sent",
@@ -33,32 +24,6 @@ STATUS_LABELS = {
 }
 
 WAITING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
-
-
-@dataclass(frozen=True)
-class EmailState:
-    """One email about a lead, as the lead page shows it."""
-
-    id: int
-    kind: str  # "lead_alert", "acknowledgement", ...
-    kind_label: str
-    recipient: str
-    subject: str
-    status: str  # pending | sending | sent | failed
-    status_label: str
-    attempts: int
-    last_error: str | None  # what the mail server said, for pending (retrying) and failed
-    created_at: datetime  # aware UTC
-    sent_at: datetime | None  # aware UTC
-    next_attempt_at: datetime | None  # aware UTC; only while it waits to be (re)tried
-
-    @property
-    def failed(self) -> bool:
-        return self.status == OutboxStatus.FAILED
-
-    @property
-    def retrying(self) -> bool:
-        return self.status == OutboxStatus.PENDING and self.attempts > 0
 
 
 @dataclass(frozen=True)
@@ -79,46 +44,18 @@ class OutboxHealth:
         }
 
 
-def emails_for_lead(lead_id: int) -> list[EmailState]:
-    """Every email queued about this lead, oldest first."""
-    rows = db.session.scalars(
-        select(OutboxEmail)
-        .where(OutboxEmail.lead_id == lead_id)
-        .order_by(OutboxEmail.created_at, OutboxEmail.id)
-    ).all()
-    return [
-        EmailState(
-            id=row.id,
-            kind=row.kind,
-            kind_label=KIND_LABELS.get(row.kind, row.kind.replace("_", " ").capitalize()),
-            recipient=row.to_address,
-            subject=row.subject,
-            status=row.status,
-            status_label=STATUS_LABELS.get(OutboxStatus(row.status), row.status),
-            attempts=row.attempts,
-            last_error=row.last_error if row.status != OutboxStatus.SENT else None,
-            created_at=row.created_at,
-            sent_at=row.sent_at,
-            next_attempt_at=row.next_attempt_at if row.status == OutboxStatus.PENDING else None,
-        )
-        for row in rows
-    ]
-
-
-def outbox_health(now: datetime | None = None, viewer: StaffUser | None = None) -> OutboxHealth:
+def outbox_health(
+    now: datetime | None = None, *, lead_ids: Select[tuple[int]] | None = None
+) -> OutboxHealth:
     """The backlog in numbers, and a warning when mail has failed or waited too long.
 
-    Without a ``viewer`` (``/healthz``, the operator) the whole outbox counts; an admin sees the
-    same. Other staff count only emails about the leads they see.
+    Without ``lead_ids`` (``/healthz``, the operator, an admin) the whole outbox counts; with a
+    query of lead ids, only the emails about those leads.
     """
     now = now or utcnow()
     config = current_app.config
     failed_since = now - timedelta(days=float(config["OUTBOX_WARN_FAILED_DAYS"]))
-    in_scope = (
-        OutboxEmail.lead_id.in_(visible_lead_ids(viewer))
-        if viewer is not None and not sees_all_branches(viewer)
-        else true()
-    )
+    in_scope = OutboxEmail.lead_id.in_(lead_ids) if lead_ids is not None else true()
     pending, oldest = db.session.execute(
         select(func.count(OutboxEmail.id), func.min(OutboxEmail.created_at)).where(
             OutboxEmail.status.in_(WAITING), in_scope

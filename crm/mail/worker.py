@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
+from crm.mail.outcomes import REQUEUED, DeliveryOutcome, tell_listeners
 from crm.mail.transport import (
     Outgoing,
     SendFailure,
@@ -31,7 +32,7 @@ from crm.mail.transport import (
     describe_failure,
     is_connection_failure,
 )
-from crm.models import EventKind, LeadEvent, OutboxEmail, OutboxStatus
+from crm.models import OutboxEmail, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -222,16 +223,10 @@ def requeue_failed(
             .execution_options(synchronize_session=False)
         )
         for row in rows:
-            if row.lead_id is not None:
-                session.add(
-                    LeadEvent(
-                        lead_id=row.lead_id,
-                        actor_id=actor_id,
-                        kind=EventKind.EMAIL,
-                        detail={"outbox_id": row.id, "kind": row.kind, "status": "requeued"},
-                        created_at=now,
-                    )
-                )
+            outcome = DeliveryOutcome(
+                row.id, row.lead_id, row.kind, REQUEUED, now, actor_id=actor_id
+            )
+            tell_listeners(session, outcome)
         return len(rows)
 
 
@@ -291,7 +286,7 @@ def _mark_sent(email: Outgoing) -> bool:
             last_error=None,
         )
         if done:
-            _lead_event(session, email, OutboxStatus.SENT, now)
+            _tell(session, email, OutboxStatus.SENT, now)
         return done
 
 
@@ -308,7 +303,7 @@ def _record_failure(email: Outgoing, failure: SendFailure, result: RunResult) ->
                 last_error=failure.reason,
             )
             if done:
-                _lead_event(session, email, OutboxStatus.FAILED, now)
+                _tell(session, email, OutboxStatus.FAILED, now)
         else:
             done = _finish(
                 session,
@@ -368,21 +363,8 @@ def _finish(session: Session, email: Outgoing, **values: Any) -> bool:
     return finished.rowcount == 1
 
 
-def _lead_event(session: Session, email: Outgoing, status: OutboxStatus, now: datetime) -> None:
-    """The lead's timeline says when its email went out, or that it never will."""
-    if email.lead_id is None:
-        return
-    session.add(
-        LeadEvent(
-            lead_id=email.lead_id,
-            actor_id=None,
-            kind=EventKind.EMAIL,
-            detail={
-                "outbox_id": email.id,
-                "kind": email.kind,
-                "status": str(status),
-                "attempts": email.attempts,
-            },
-            created_at=now,
-        )
+def _tell(session: Session, email: Outgoing, status: OutboxStatus, now: datetime) -> None:
+    outcome = DeliveryOutcome(
+        email.id, email.lead_id, email.kind, str(status), now, attempts=email.attempts
     )
+    tell_listeners(session, outcome)

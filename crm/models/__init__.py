@@ -7,7 +7,7 @@ from crm.models.event import EventKind, LeadEvent
 from crm.models.export import ExportFormat, ExportRecord, ExportStatus
 from crm.models.followup import FollowUp
 from crm.models.lead import OPEN_STATUSES, STATUS_LABELS, Lead, LeadStatus, LostReason
-from crm.models.outbox import OutboxEmail, OutboxStatus
+from crm.models.outbox import EmailKind, OutboxEmail, OutboxStatus
 from crm.models.session import StaffSession
 from crm.models.sign_in import StaffSignInAddress
 from crm.models.staff import Role, StaffUser
@@ -21,6 +21,7 @@ __all__ = [
     "AppointmentStatus",
     "Branch",
     "Clinician",
+    "EmailKind",
     "Enquiry",
     "EventKind",
     "ExportFormat",

@@ -24,7 +24,7 @@ class EventKind(StrEnum):
     CALL = "call"
     FOLLOW_UP = "follow_up"
     EMAIL = "email"
-    EXPORTED = "exported"
+    # No "exported": an export is audited once, as an ExportRecord, never once per lead.
     ERASED = "erased"
     MERGED = "merged"
     # A copy of everything held about the person was given to them on request (DPDP §11).

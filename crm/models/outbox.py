@@ -17,6 +17,51 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class EmailKind(StrEnum):
+    """What an outbox email is for; stored in ``OutboxEmail.kind`` and in lead events' details."""
+
+    LEAD_ALERT = "lead_alert"
+    ACKNOWLEDGEMENT = "acknowledgement"
+    FOLLOWUP_DIGEST = "followup_digest"
+    SIGN_IN_ALERT = "sign_in_alert"
+    APPOINTMENT_BOOKED = "appointment_booked"
+    APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    APPOINTMENT_REMINDER = "appointment_reminder"
+
+    @property
+    def label(self) -> str:
+        """As a heading: "Alert to the branch"."""
+        return _EMAIL_KIND_LABELS[self][0]
+
+    @property
+    def phrase(self) -> str:
+        """Inside a sentence: "Email sent: the branch alert."."""
+        return _EMAIL_KIND_LABELS[self][1]
+
+    @classmethod
+    def describe(cls, kind: str | None, *, phrase: bool = False) -> str:
+        """The words for a stored kind, including one this version does not know."""
+        try:
+            known = cls(kind)
+        except ValueError:
+            return "an email" if phrase else str(kind or "email").replace("_", " ").capitalize()
+        return known.phrase if phrase else known.label
+
+
+# The one table of how each kind of email is named to staff: (heading, within a sentence).
+_EMAIL_KIND_LABELS: dict[EmailKind, tuple[str, str]] = {
+    EmailKind.LEAD_ALERT: ("Alert to the branch", "the branch alert"),
+    EmailKind.ACKNOWLEDGEMENT: ("Acknowledgement to the visitor", "the visitor's acknowledgement"),
+    EmailKind.FOLLOWUP_DIGEST: ("Follow-up digest", "a follow-up digest"),
+    EmailKind.SIGN_IN_ALERT: ("Sign-in alert", "a sign-in alert"),
+    EmailKind.APPOINTMENT_BOOKED: ("Appointment booked", "the patient's booking confirmation"),
+    EmailKind.APPOINTMENT_RESCHEDULED: ("Appointment moved", "the patient's notice of a new time"),
+    EmailKind.APPOINTMENT_CANCELLED: ("Appointment cancelled", "the patient's cancellation notice"),
+    EmailKind.APPOINTMENT_REMINDER: ("Appointment reminder", "the patient's reminder"),
+}
+
+
 class OutboxEmail(db.Model):
     """An email committed with the change that caused it, sent later by ``crm outbox send``."""
 

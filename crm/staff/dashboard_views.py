@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from crm.database import utcnow
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
-from crm.mail.status import outbox_health
+from crm.leads.email_status import outbox_health_for
 from crm.staff import bp
 from crm.staff.charts import daily_bars
 
@@ -20,7 +20,7 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "staff/dashboard.html",
         figures=figures,
-        mail=outbox_health(now, viewer=current_user),
+        mail=outbox_health_for(current_user, now),
         chart=daily_bars(figures.leads_per_day),
         chart_days=CHART_DAYS,
         conversion_days=CONVERSION_DAYS,

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 
 from crm.branches import branch_zone
 from crm.database import utcnow
+from crm.leads.email_status import EmailState, emails_for_lead
 from crm.leads.pipeline import allowed_next
 from crm.leads.queries import (
     LeadNotFound,
@@ -24,7 +25,6 @@ from crm.leads.queries import (
     other_phones,
 )
 from crm.leads.response_time import first_response_minutes
-from crm.mail.status import EmailState, emails_for_lead
 from crm.models import Enquiry, FollowUp, Lead, LeadEvent, StaffUser
 from crm.policy import (
     assignment_targets,

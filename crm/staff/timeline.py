@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crm.leads.appointment_mail import EMAIL_KINDS as EMAIL_SUBJECTS
 from crm.leads.workflow import CallOutcome
-from crm.models import EventKind, LeadEvent, LostReason
+from crm.models import EmailKind, EventKind, LeadEvent, LostReason
 from crm.templating import local_time, status_label
-
-EMAIL_KINDS = {
-    "lead_alert": "the branch alert",
-    "acknowledgement": "the visitor's acknowledgement",
-    "followup_digest": "a follow-up digest",
-    **{
-        kind: f"the patient's email ({subject.lower()})" for kind, subject in EMAIL_SUBJECTS.items()
-    },
-}
-
 
 SKIP_REASONS = {
     "recently_acknowledged": "One went to this address in the last 24 hours; "
@@ -62,7 +51,7 @@ def describe(event: LeadEvent) -> str:
             return "Follow-up completed."
         return "Follow-up scheduled."
     if kind == EventKind.EMAIL:
-        what = EMAIL_KINDS.get(detail.get("kind", ""), "an email")
+        what = EmailKind.describe(detail.get("kind"), phrase=True)
         state = detail.get("status")
         if state == "sent":
             return f"Email sent: {what}."
@@ -73,8 +62,6 @@ def describe(event: LeadEvent) -> str:
         if state == "skipped":
             return f"Email not sent: {what}. {SKIP_REASONS.get(detail.get('reason'), '')}".strip()
         return f"Email queued: {what}."
-    if kind == EventKind.EXPORTED:
-        return "Included in an export."
     if kind == EventKind.ERASED:
         return "Personal data erased on request."
     if kind == EventKind.MERGED:

@@ -18,11 +18,9 @@ from crm.branches import branch_zone
 from crm.database import utcnow, write_transaction
 from crm.extensions import db
 from crm.leads.queries import visible_leads
-from crm.mail import compose
+from crm.mail.compose import Message, render_message
 from crm.mail.outbox import message_id_domain, queue_email
-from crm.models import Branch, FollowUp, Lead, OutboxEmail, StaffUser
-
-KIND = "followup_digest"
+from crm.models import Branch, EmailKind, FollowUp, Lead, OutboxEmail, StaffUser
 
 
 @dataclass(frozen=True)
@@ -97,6 +95,25 @@ def digest_message_id(user: StaffUser, today: date) -> str:
     return f"<followups-{user.id}-{today:%Y%m%d}@{message_id_domain()}>"
 
 
+def followup_digest(
+    user: StaffUser, items: list[DueFollowUp], *, today: date, zone: str
+) -> Message:
+    overdue = [item for item in items if item.overdue]
+    due_today = [item for item in items if not item.overdue]
+    counts = [f"{len(due_today)} due today"]
+    if overdue:
+        counts.append(f"{len(overdue)} overdue")
+    return render_message(
+        "followup_digest",
+        f"Your follow-ups for {today:%a %d %b}: {', '.join(counts)}",
+        user=user,
+        overdue=overdue,
+        due_today=due_today,
+        today=today,
+        zone=zone,
+    )
+
+
 def queue_followup_digests(now: datetime | None = None) -> DigestOutcome:
     """Queue one digest for every active staff member with follow-ups due; once per day each."""
     now = now or utcnow()
@@ -121,14 +138,14 @@ def queue_followup_digests(now: datetime | None = None) -> DigestOutcome:
 def _queue_digest(user: StaffUser, items: list[DueFollowUp], today: date, now: datetime) -> bool:
     message_id = digest_message_id(user, today)
     zone = staff_zone(user)
-    message = compose.followup_digest(user, items, today=today, zone=str(zone))
+    message = followup_digest(user, items, today=today, zone=str(zone))
     try:
         with write_transaction() as session:
             if session.scalar(select(OutboxEmail.id).where(OutboxEmail.message_id == message_id)):
                 return False
             queue_email(
                 session,
-                kind=KIND,
+                kind=EmailKind.FOLLOWUP_DIGEST,
                 to=user.email,
                 subject=message.subject,
                 text_body=message.text_body,

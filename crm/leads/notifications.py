@@ -1,0 +1,127 @@
+"""What emails a lead causes, and how their fate reaches the lead's timeline.
+
+An enquiry (or a lead released from spam) alerts its branch and acknowledges the visitor; both
+are queued in the caller's transaction through the outbox (``crm.mail``), which knows nothing of
+leads. When the outbox worker sends, gives up on, or requeues one of them, it tells the
+listener registered here by ``init_app``, which records the EMAIL event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from crm.branches import weekly_hours
+from crm.leads import acknowledgements
+from crm.leads.operations import record_event
+from crm.mail.compose import Message, render_message
+from crm.mail.outbox import queue_email
+from crm.mail.outcomes import DeliveryOutcome, on_delivery_outcome
+from crm.models import Branch, EmailKind, Enquiry, EventKind, Lead, StaffUser
+
+
+def init_app(app: Flask) -> None:
+    on_delivery_outcome(app, record_delivery)
+
+
+def lead_alert(lead: Lead, enquiry: Enquiry, branch: Branch, *, repeat: bool) -> Message:
+    what = "Returning enquiry" if repeat else "New enquiry"
+    return render_message(
+        "lead_alert",
+        f"{what} at {branch.city}: {lead.name}",
+        lead=lead,
+        enquiry=enquiry,
+        branch=branch,
+        repeat=repeat,
+    )
+
+
+def acknowledgement(branch: Branch) -> Message:
+    """The visitor's acknowledgement: our words and the branch's details, nothing they typed.
+
+    It goes to whatever address was typed into the form, which nobody has proven is the
+    visitor's own; anything typed with it (a name such as "your account is locked, log in at
+    ...") would be a stranger's text delivered under our name. So it carries none.
+    """
+    return render_message(
+        "acknowledgement",
+        f"We have your message, {current_app.config['CLINIC_NAME']} {branch.city}",
+        branch=branch,
+        hours=weekly_hours(branch),
+    )
+
+
+def queue_lead_emails(
+    session: Session,
+    lead: Lead,
+    enquiry: Enquiry,
+    branch: Branch,
+    *,
+    repeat: bool,
+    now: datetime,
+) -> None:
+    """The branch alert, and the visitor's acknowledgement when they gave an email.
+
+    The acknowledgement answers to the branch (Reply-To), and goes to an address at most once
+    a day: a skipped one is said on the lead's timeline.
+    """
+    queued = []
+    alert = lead_alert(lead, enquiry, branch, repeat=repeat)
+    queued.append(
+        queue_email(
+            session,
+            kind=EmailKind.LEAD_ALERT,
+            to=branch.notification_email,
+            subject=alert.subject,
+            text_body=alert.text_body,
+            html_body=alert.html_body,
+            lead_id=lead.id,
+            not_before=now,
+        )
+    )
+    if enquiry.email and not acknowledgements.may_acknowledge(session, enquiry.email, now):
+        detail = {
+            "kind": EmailKind.ACKNOWLEDGEMENT,
+            "status": "skipped",
+            "reason": acknowledgements.SKIPPED_RECENTLY,
+        }
+        record_event(session, None, lead, EventKind.EMAIL, now, detail)
+    elif enquiry.email:
+        thanks = acknowledgement(branch)
+        queued.append(
+            queue_email(
+                session,
+                kind=EmailKind.ACKNOWLEDGEMENT,
+                to=enquiry.email,
+                subject=thanks.subject,
+                text_body=thanks.text_body,
+                html_body=thanks.html_body,
+                reply_to=branch.notification_email,
+                lead_id=lead.id,
+                not_before=now,
+            )
+        )
+    session.flush()
+    for email in queued:
+        detail = {"outbox_id": email.id, "kind": email.kind}
+        record_event(session, None, lead, EventKind.EMAIL, now, detail)
+
+
+def record_delivery(session: Session, outcome: DeliveryOutcome) -> None:
+    """The lead's timeline says when its email went out, never will, or was queued again."""
+    if outcome.lead_id is None:
+        return
+    lead = session.get(Lead, outcome.lead_id)
+    if lead is None:
+        return
+    actor = session.get(StaffUser, outcome.actor_id) if outcome.actor_id is not None else None
+    detail: dict[str, object] = {
+        "outbox_id": outcome.email_id,
+        "kind": outcome.kind,
+        "status": outcome.status,
+    }
+    if outcome.attempts is not None:
+        detail["attempts"] = outcome.attempts
+    record_event(session, actor, lead, EventKind.EMAIL, outcome.at, detail)
