@@ -1,6 +1,6 @@
 """The floor for the intake benchmark: Flask, one route, one row inserted with SQLAlchemy.
 
-    gunicorn -c python:crm.gunicorn_conf --workers 2 'baseline_app:create_app()'
+    gunicorn -c python:crm.platform.gunicorn_conf --workers 2 'baseline_app:create_app()'
 
 with ``BASELINE_DATABASE`` naming a SQLite file whose table ``create_schema`` made. The
 connection gets the same pragmas as the real app's (WAL, synchronous=NORMAL, busy timeout),

@@ -11,8 +11,8 @@ from pathlib import Path
 from flask_migrate import upgrade
 
 from crm import create_app
-from crm.extensions import db
-from crm.seed import seed_branches
+from crm.clinic.seed import seed_branches
+from crm.platform.extensions import db
 
 NAMES = [
     "Ravi Kumar",

@@ -35,12 +35,12 @@ from benchkit import RESULTS, emit, note
 from dataset import build  # bench/ is on sys.path when this file is run
 
 from crm import create_app
-from crm.database import utcnow
-from crm.extensions import db
 from crm.leads.export.filters import resolve
 from crm.leads.export.rows import lead_rows
 from crm.leads.filters import ANY, LeadFilters
 from crm.models import Role, StaffUser
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 
 BENCH = "export"
 CRM = Path(sys.executable).with_name("crm")

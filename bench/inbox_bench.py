@@ -28,12 +28,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from crm import create_app
-from crm.accounts import hash_password
-from crm.extensions import db
+from crm.accounts.staff import hash_password
 from crm.leads.dashboard import dashboard_figures
 from crm.leads.filters import LeadFilters
 from crm.leads.inbox import Cursor, inbox_page
 from crm.models import StaffUser
+from crm.platform.extensions import db
 
 BENCH = "triage"
 PASSWORD = "bench password, not a secret"  # noqa: S105 (benchmark accounts only)

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/intake_bench.py [--seconds 10] [--connections 8]
 
-Each app runs under gunicorn with the production settings (``crm.gunicorn_conf``, access log
+Each app runs under gunicorn with the production settings
+(``crm.platform.gunicorn_conf``, access log
 included) and two sync workers, on a fresh SQLite database in WAL mode in a temporary folder,
 with rate limits off. For each app:
 
@@ -132,7 +133,7 @@ def gunicorn(app: str, cwd: Path, env: dict[str, str]) -> Iterator[int]:
     command = [
         str(BIN / "gunicorn"),
         "-c",
-        "python:crm.gunicorn_conf",
+        "python:crm.platform.gunicorn_conf",
         "--workers",
         str(WORKERS),
         "--bind",

@@ -28,8 +28,8 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from crm import create_app
-from crm.extensions import db
-from crm.seed import seed_branches
+from crm.clinic.seed import seed_branches
+from crm.platform.extensions import db
 
 BENCH = "pages"
 PAGES = {"home": "/", "article": "/blog/acupressure-points-for-back-pain"}

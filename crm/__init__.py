@@ -15,19 +15,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides defaults and the ``CRM_*`` environment."""
-    from crm import errors, security
-    from crm.auth import init_login
+    from crm.accounts.auth import init_login
     from crm.cli import register_commands
-    from crm.config import load_config
-    from crm.database import configure_engine
-    from crm.extensions import csrf, db, limiter, login_manager, mail, migrate
-    from crm.http import ClinicRequest, IdConverter
     from crm.intake import bp as intake_bp
     from crm.leads import notifications
-    from crm.logs import configure_logging
+    from crm.platform import errors, security
+    from crm.platform.config import load_config
+    from crm.platform.database import configure_engine
+    from crm.platform.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from crm.platform.http import ClinicRequest, IdConverter
+    from crm.platform.logs import configure_logging
+    from crm.platform.templating import register_template_helpers
     from crm.site import bp as site_bp
     from crm.staff import bp as staff_bp
-    from crm.templating import register_template_helpers
 
     app = Flask(
         __name__,

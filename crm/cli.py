@@ -49,13 +49,13 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def seed_command(demo: bool, demo_leads: int) -> None:
     """Create the branches if missing (safe to run again); --demo adds a living demo CRM."""
-    from crm.seed import seed_branches
+    from crm.clinic.seed import seed_branches
 
     added = seed_branches()
     click.echo(f"Branches added: {', '.join(added)}" if added else "Branches already present.")
     if not demo:
         return
-    from crm.demo import seed_demo
+    from crm.clinic.demo import seed_demo
 
     accounts, leads = seed_demo(leads_per_branch=demo_leads)
     if accounts:
@@ -91,7 +91,7 @@ def users_create(
     email: str, name: str, role: str, branch_slug: str | None, password_stdin: bool
 ) -> None:
     """Create a staff account."""
-    from crm.accounts import AccountError, create_staff_user
+    from crm.accounts.staff import AccountError, create_staff_user
 
     if not password_stdin:
         raise click.UsageError("Pass --password-stdin and the password on standard input.")

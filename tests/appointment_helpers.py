@@ -11,9 +11,9 @@ from icalendar import Calendar
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import Appointment, Branch, Clinician, Lead, OutboxEmail
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 

@@ -18,8 +18,8 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from crm import create_app
-from crm.extensions import db
-from crm.seed import seed_branches
+from crm.clinic.seed import seed_branches
+from crm.platform.extensions import db
 
 BACKEND = os.environ.get("CRM_TEST_DATABASE", "sqlite")
 

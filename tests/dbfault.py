@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from flask import Flask
 from sqlalchemy import text
 
-from crm.extensions import db
+from crm.platform.extensions import db
 
 # Every accepted submission records a LeadEvent in the same transaction as its Lead and
 # Enquiry, and nothing reads that table on the way: without it the write fails half-way.

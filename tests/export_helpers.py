@@ -13,8 +13,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
-from crm.extensions import db
 from crm.models import ExportRecord
+from crm.platform.extensions import db
 from tests.helpers import form_fields
 from tests.staff_helpers import make_lead
 

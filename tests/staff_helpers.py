@@ -10,12 +10,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from crm.accounts import hash_password
-from crm.auth import start_session
-from crm.database import utcnow
-from crm.extensions import db
+from crm.accounts.auth import start_session
+from crm.accounts.staff import hash_password
 from crm.leads.capture import Submission, capture_lead
 from crm.models import Branch, Lead, StaffUser
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.helpers import form_fields
 
 PASSWORD = "correct horse battery staple"

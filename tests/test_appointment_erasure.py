@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crm.extensions import db
 from crm.models import Appointment, OutboxEmail
+from crm.platform.extensions import db
 from tests.appointment_helpers import appointments_of, book, next_monday
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
 

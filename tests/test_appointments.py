@@ -8,9 +8,9 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import FollowUp, LeadEvent
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.appointment_helpers import (
     KOLKATA,
     add_clinician,

@@ -9,9 +9,9 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select
 
-from crm.extensions import db
+from crm.clinic.seed import seed_branches
 from crm.models import Enquiry, Lead
-from crm.seed import seed_branches
+from crm.platform.extensions import db
 from tests.backupkit import backup_config, column, database_factory, integrity_ok
 from tests.conftest import BACKEND, make_app
 from tests.helpers import submit_reach_out

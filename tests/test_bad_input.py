@@ -10,9 +10,9 @@ from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE, NAME_ADDRESS_ERROR
 from crm.models import Enquiry, FollowUp, Lead, LeadEvent, OutboxEmail
+from crm.platform.extensions import db
 from tests.helpers import VALID_FIELDS, reach_out_fields
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
 

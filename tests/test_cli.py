@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from crm.accounts import password_matches
+from crm.accounts.staff import password_matches
 from crm.cli import cli
-from crm.extensions import db
 from crm.models import Branch, Enquiry, Lead, LeadStatus, StaffUser
+from crm.platform.extensions import db
 
 
 def test_seed_adds_missing_branches_and_is_idempotent(runner, app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm import create_app
-from crm.config import ConfigError
+from crm.platform.config import ConfigError
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE
 from crm.models import Enquiry, Lead, LeadEvent, OutboxEmail
+from crm.platform.extensions import db
 from tests.dblock import locked_by_another_process
 from tests.helpers import VALID_FIELDS, reach_out_fields
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE
 from crm.intake.views import FAULT_MESSAGE
 from crm.models import Enquiry, Lead, OutboxEmail
+from crm.platform.extensions import db
 from tests.dbfault import table_out_of_reach
 from tests.helpers import VALID_FIELDS, form_fields, form_notice, reach_out_fields
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff

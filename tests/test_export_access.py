@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.leads.export import ExportRefused, start_export
 from crm.leads.filters import LeadFilters
 from crm.models import Branch, StaffUser
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.export_helpers import (
     capture,
     csv_records,

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl.worksheet import _writer as openpyxl_writer
 
-from crm.extensions import db
 from crm.leads.export import HEADER
 from crm.leads.export.rows import BranchClock
 from crm.leads.export.writers import xlsx_chunks
 from crm.models import ExportStatus, Lead, LeadStatus
+from crm.platform.extensions import db
 from tests.export_helpers import (
     capture,
     csv_records,

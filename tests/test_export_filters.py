@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crm.extensions import db
 from crm.models import Lead
+from crm.platform.extensions import db
 from tests.export_helpers import capture, cli_export, csv_table, download, xlsx_records
 from tests.staff_helpers import email_of, enter_as, make_staff
 

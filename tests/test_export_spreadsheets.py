@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from crm.extensions import db
 from crm.leads.export import HEADER
 from crm.models import Lead
+from crm.platform.extensions import db
 from tests.export_helpers import capture, cli_export, download
 from tests.libreoffice import convert, csv_import, pdf_pages, soffice_path
 from tests.staff_helpers import enter_as, make_staff

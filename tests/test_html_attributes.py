@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from crm.extensions import db
 from crm.leads import workflow
 from crm.models import Lead, StaffUser
+from crm.platform.extensions import db
 from tests.helpers import form_fields
 from tests.staff_helpers import PASSWORD, csrf_token, enter_as, make_lead, make_staff
 

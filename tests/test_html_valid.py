@@ -21,14 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.routing import Rule
 
-from crm.database import utcnow
-from crm.demo import seed_demo
-from crm.extensions import db
+from crm.clinic.demo import seed_demo
 from crm.leads import workflow
 from crm.leads.appointments import book_appointment, cancel_appointment
 from crm.leads.capture import FilterReason, Submission, capture_lead
 from crm.leads.privacy import erase_lead
 from crm.models import Branch, Clinician, FollowUp, Lead, LeadStatus, OutboxEmail, StaffUser
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from crm.site.blog import all_articles
 from tests.helpers import form_fields, reach_out_fields, submit_reach_out
 from tests.nu_checker import check_folder, checker_command

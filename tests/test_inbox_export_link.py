@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import Branch, Lead
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.export_helpers import csv_records, export_records
 from tests.helpers import form_fields
 from tests.staff_helpers import enter_as, make_lead, make_staff

@@ -10,10 +10,10 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE
 from crm.models import Enquiry, EventKind, Lead, LeadEvent, LeadStatus, OutboxEmail
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.conftest import make_app
 from tests.helpers import VALID_FIELDS, form_fields, form_notice, reach_out_fields, submit_reach_out
 from tests.staff_helpers import enter_as, make_staff

@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select, text
 
-from crm.extensions import db
 from crm.intake.forms import SUCCESS_MESSAGE
 from crm.models import Enquiry, EventKind, FollowUp, Lead, LeadEvent, OutboxEmail
+from crm.platform.extensions import db
 from tests.export_helpers import csv_records, download
 from tests.helpers import form_fields, submit_reach_out
 from tests.staff_helpers import csrf_token, enter_as, make_lead, staff_cast

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from crm.extensions import db
+from crm.platform.extensions import db
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
 
 # A read of one lead through ``visible_leads``: the scope leaves merged leads out and names the id.

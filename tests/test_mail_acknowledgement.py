@@ -14,10 +14,10 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select, update
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE, NAME_ADDRESS_ERROR
 from crm.models import Enquiry, EventKind, Lead, LeadEvent, OutboxEmail
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.helpers import form_notice, submit_reach_out
 from tests.smtp import HOST, Received, SMTPServer, free_port
 from tests.staff_helpers import enter_as, make_staff

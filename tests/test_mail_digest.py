@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from crm.accounts import create_staff_user
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
+from crm.accounts.staff import create_staff_user
 from crm.leads.digest import queue_followup_digests
 from crm.models import Branch, FollowUp, Lead, OutboxEmail, StaffUser
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from tests.smtp import HOST, SMTPServer, free_port
 
 INDIA = ZoneInfo("Asia/Kolkata")

@@ -8,9 +8,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from crm.extensions import db
 from crm.mail.outbox import queue_email
 from crm.models import Lead, OutboxEmail
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 from tests.smtp import HOST, Received, SMTPServer, free_port
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
 from crm.leads.email_status import emails_for_lead
 from crm.mail.outbox import queue_email
 from crm.mail.status import outbox_health
 from crm.models import EventKind, Lead, LeadEvent, OutboxEmail
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 from tests.smtp import HOST, RefusingRecipient, SMTPServer, free_port
 

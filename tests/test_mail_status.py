@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from crm.database import write_transaction
-from crm.extensions import db
 from crm.leads.email_status import emails_for_lead
 from crm.mail.outbox import queue_email
 from crm.mail.status import outbox_health
 from crm.models import Lead, OutboxEmail
+from crm.platform.database import write_transaction
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

@@ -16,11 +16,11 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from crm.accounts import create_staff_user
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
+from crm.accounts.staff import create_staff_user
 from crm.intake.forms import MESSAGE_MAX
 from crm.models import Branch, Enquiry, FollowUp, Lead, OutboxEmail
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 from tests.smtp import HOST, Received, SMTPServer, free_port
 

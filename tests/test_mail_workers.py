@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crm.database import write_transaction
-from crm.extensions import db
 from crm.mail.outbox import queue_email
 from crm.models import EventKind, LeadEvent, OutboxEmail
+from crm.platform.database import write_transaction
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 from tests.smtp import (
     GUARD_SECONDS,

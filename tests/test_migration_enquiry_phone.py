@@ -8,9 +8,9 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
-from crm.extensions import db
 from crm.leads.privacy import erase_person
 from crm.models import Enquiry, Lead
+from crm.platform.extensions import db
 from tests.staff_helpers import enter_as, make_lead, make_staff
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from crm.extensions import db
+from crm.platform.extensions import db
 
 TABLES = {
     "appointment",

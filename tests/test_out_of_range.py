@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from crm.extensions import db
 from crm.models import Lead
+from crm.platform.extensions import db
 from tests.export_helpers import download, export_records
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 import crm
-from crm.extensions import db
 from crm.models import EventKind, Lead, LeadEvent, LeadStatus, StaffUser
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_staff
 
@@ -235,8 +235,8 @@ def test_a_returning_enquiry_reopens_a_lost_lead_by_the_named_move(client, app):
     ],
 )
 def test_a_named_move_outside_its_row_is_refused_and_changes_nothing(app, move, current, target):
-    from crm.database import utcnow
     from crm.leads.pipeline import SystemMove, TransitionRefused, change_lead_status
+    from crm.platform.database import utcnow
     from tests.staff_helpers import make_lead
 
     lead_id = make_lead(app)

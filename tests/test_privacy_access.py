@@ -9,8 +9,8 @@ import stat
 import pytest
 from sqlalchemy import select
 
-from crm.extensions import db
 from crm.models import EventKind, Lead, LeadEvent
+from crm.platform.extensions import db
 from tests.staff_helpers import csrf_token, enter_as
 from tests.test_privacy_erasure import (
     OTHER,

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from crm import PROJECT_ROOT
-from crm.consent import UnknownConsentVersion, consent_texts, find_consent
-from crm.database import utcnow
-from crm.extensions import db
+from crm.clinic.consent import UnknownConsentVersion, consent_texts, find_consent
 from crm.models import Enquiry
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.conftest import make_app
 from tests.helpers import submit_reach_out
 
@@ -45,7 +45,7 @@ def two_versions(monkeypatch, tmp_path):
             }
         )
     )
-    monkeypatch.setattr("crm.consent.REGISTRY", registry)
+    monkeypatch.setattr("crm.clinic.consent.REGISTRY", registry)
     return registry
 
 

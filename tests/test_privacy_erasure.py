@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import JSON, String, func, select, update
 
-from crm.accounts import create_staff_user
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
+from crm.accounts.staff import create_staff_user
 from crm.leads.anonymise import CANCELLED, ERASED
 from crm.leads.dashboard import dashboard_figures
 from crm.leads.privacy import ErasureNotAllowed, erase_lead, erase_person
@@ -30,6 +28,8 @@ from crm.models import (
     OutboxStatus,
     StaffUser,
 )
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from tests.export_helpers import cli_export, csv_records, xlsx_records
 from tests.helpers import submit_reach_out
 

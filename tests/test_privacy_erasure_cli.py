@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from crm.extensions import db
 from crm.models import Lead
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 from tests.test_privacy_erasure import (
     OTHER_TRACES,

@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from crm import PROJECT_ROOT
-from crm.database import utcnow, write_transaction
-from crm.logs import EMAIL_MARK, PHONE_MARK, REDACTED, RedactingFilter, redact
 from crm.models import Enquiry
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.logs import EMAIL_MARK, PHONE_MARK, REDACTED, RedactingFilter, redact
 from tests.conftest import make_app
 from tests.helpers import submit_reach_out
 
@@ -268,7 +268,7 @@ def test_gunicorn_access_lines_keep_no_query_string(database_url, tmp_path: Path
                 "-m",
                 "gunicorn",
                 "-c",
-                "python:crm.gunicorn_conf",
+                "python:crm.platform.gunicorn_conf",
                 "--no-control-socket",
                 "--workers",
                 "1",

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
 from crm.leads.privacy import erase_person
 from crm.models import EventKind, Lead, LeadEvent, OutboxEmail, OutboxStatus
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 from tests.test_privacy_erasure import snapshot, traces_of
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from crm import create_app
-from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE
 from crm.models import Enquiry, StaffSession
+from crm.platform.extensions import db
 from tests.conftest import BASE_CONFIG
 from tests.helpers import VALID_FIELDS, form_fields, reach_out_fields
 from tests.staff_helpers import PASSWORD, email_of, make_staff

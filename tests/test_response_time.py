@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from crm.extensions import db
 from crm.leads.response_time import working_minutes
 from crm.models import Branch
+from crm.platform.extensions import db
 
 IST = ZoneInfo("Asia/Kolkata")
 

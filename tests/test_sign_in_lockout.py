@@ -1,6 +1,7 @@
 """A stranger guessing at a staff password cannot lock the owner out, and the owner hears of it.
 
-These run with the shipped limits (crm/config.py) unless a test says otherwise, so they check
+These run with the shipped limits (crm/platform/config.py) unless a test says otherwise, so
+they check
 the figures README states. Addresses are varied the way a real client's would be: the test
 client's REMOTE_ADDR, which is what the app sees with no trusted proxy configured.
 """
@@ -11,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from crm import models
-from crm.accounts import reset_staff_password
-from crm.extensions import db
+from crm.accounts.staff import reset_staff_password
 from crm.models import OutboxEmail, StaffSession, StaffUser
-from crm.network import hash_client_address
+from crm.platform.extensions import db
+from crm.platform.network import hash_client_address
 from tests.helpers import form_fields
 from tests.smtp import HOST, SMTPServer, free_port
 from tests.staff_helpers import PASSWORD, email_of, make_staff

@@ -7,9 +7,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from crm.extensions import db
 from crm.intake.spam import sign_shown_at
 from crm.models import Enquiry, Lead, LeadStatus, OutboxEmail
+from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_staff
 

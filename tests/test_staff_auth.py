@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import StaffSession, StaffUser
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.helpers import form_fields
 from tests.staff_helpers import PASSWORD, csrf_token, make_staff, sign_in
 

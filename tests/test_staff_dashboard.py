@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from crm.extensions import db
 from crm.leads.dashboard import dashboard_figures
 from crm.models import FollowUp, Lead, StaffUser
+from crm.platform.extensions import db
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
 
 IST = ZoneInfo("Asia/Kolkata")

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import FollowUp, Lead
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.helpers import form_fields
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import Lead
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.staff_helpers import enter_as, make_lead, make_staff
 
 

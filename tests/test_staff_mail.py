@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import EventKind, LeadEvent, OutboxEmail
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.smtp import free_port
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
 

@@ -7,8 +7,8 @@ import itertools
 import pytest
 from sqlalchemy import select, update
 
-from crm.extensions import db
 from crm.models import EventKind, Lead, LeadEvent, LeadStatus
+from crm.platform.extensions import db
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
 
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select, update
 
-from crm.extensions import db
 from crm.models import Appointment, FollowUp, OutboxEmail
+from crm.platform.extensions import db
 from tests.appointment_helpers import book
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, staff_cast
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from crm.accounts import password_matches
-from crm.extensions import db
+from crm.accounts.staff import password_matches
 from crm.models import StaffSession, StaffUser
+from crm.platform.extensions import db
 from tests.staff_helpers import PASSWORD, csrf_token, enter_as, make_staff, sign_in
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm.config import ConfigError
+from crm.platform.config import ConfigError
 from tests.conftest import make_app
 
 

@@ -2,7 +2,8 @@
 
     python tools/import_graph.py [ROOT]      # ROOT defaults to the crm package next to tools/
 
-A part is a subpackage (``crm.leads``, ``crm.mail``, ...) or a top-level module (``crm.config``).
+A part is a subpackage (``crm.leads``, ``crm.mail``, ``crm.platform``, ...) or a top-level module
+(``crm.policy``).
 Each line is one dependency, ``importer -> imported``, followed by the importing modules, so a
 seam that should not exist (``crm.mail -> crm.leads``) shows where it comes from. Imports made
 inside functions and under ``TYPE_CHECKING`` count too: they tie the parts together all the same.
@@ -25,7 +26,7 @@ def module_name(path: Path, root: Path) -> str:
 
 
 def part_of(module: str) -> str:
-    """``crm.leads.export.rows`` -> ``crm.leads``; ``crm.config`` -> ``crm.config``."""
+    """``crm.leads.export.rows`` -> ``crm.leads``; ``crm.policy`` -> ``crm.policy``."""
     return ".".join(module.split(".")[:2])
 
 

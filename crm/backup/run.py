@@ -19,7 +19,7 @@ from crm.backup.files import (
     publish,
     size_label,
 )
-from crm.extensions import db
+from crm.platform.extensions import db
 
 
 @dataclass(frozen=True)

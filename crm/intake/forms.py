@@ -12,7 +12,7 @@ from wtforms import BooleanField, Field, HiddenField, SelectField, StringField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from crm.consent import current_consent
+from crm.clinic.consent import current_consent
 from crm.intake.spam import link_count
 from crm.leads.catalogue import INTERESTS
 from crm.leads.contact import (

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, g, request
 
-from crm.branches import branch_choices
+from crm.clinic.branches import branch_choices
 from crm.intake.forms import UTM_MAX, ReachOutForm, new_submission_token
 from crm.intake.landing import landing_utm
 from crm.intake.spam import sign_shown_at

@@ -18,18 +18,18 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from crm import limits
-from crm.branches import branch_choices
-from crm.database import is_transient, utcnow
-from crm.extensions import db, limiter
-from crm.http import is_own_path, wants_json
+from crm.clinic.branches import branch_choices
 from crm.intake import bp
 from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE, ReachOutForm
 from crm.intake.landing import landing_referrer
 from crm.intake.render import form_page_again, reach_out_form
 from crm.intake.spam import fill_reason
 from crm.leads.capture import UTM_FIELDS, Submission, UnknownBranch, capture_lead
-from crm.network import client_address, hash_client_address
+from crm.platform import limits
+from crm.platform.database import is_transient, utcnow
+from crm.platform.extensions import db, limiter
+from crm.platform.http import is_own_path, wants_json
+from crm.platform.network import client_address, hash_client_address
 
 FLASH_CATEGORY = "reach-out"
 EXPIRED_MESSAGE = "This form had expired, so nothing was sent yet. Please press Send again."

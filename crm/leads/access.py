@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
 from crm.leads.anonymise import Identifiers
 from crm.leads.operations import record_event
 from crm.leads.person import enquiry_emails, given_identifiers, holding, lead_identifiers
 from crm.leads.queries import get_visible_lead
 from crm.models import Enquiry, EventKind, FollowUp, Lead, LeadEvent, OutboxEmail, StaffUser
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from crm.policy import can_give_personal_data
 
 # Said in the answer rather than left out: the person should know it was looked for.

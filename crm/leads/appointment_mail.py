@@ -15,7 +15,7 @@ from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy.orm import Session
 
-from crm.branches import branch_zone
+from crm.clinic.branches import branch_zone
 from crm.leads.contact import display_branch_phone
 from crm.mail.compose import render_message
 from crm.mail.outbox import queue_email

@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from crm.branches import branch_zone
-from crm.extensions import db
+from crm.clinic.branches import branch_zone
 from crm.leads.queries import visible_lead_ids
 from crm.models import Appointment, Branch, Lead, StaffUser
+from crm.platform.extensions import db
 
 
 def lead_appointments(lead: Lead) -> list[Appointment]:

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from crm.branches import branch_zone
-from crm.database import utcnow, write_transaction
+from crm.clinic.branches import branch_zone
 from crm.leads.appointment_mail import queue_appointment_email
 from crm.leads.appointment_queries import day_bounds
 from crm.models import Appointment, AppointmentStatus, Branch, Lead
+from crm.platform.database import utcnow, write_transaction
 
 
 @dataclass

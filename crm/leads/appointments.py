@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.branches import branch_zone, opening_spans
-from crm.database import utcnow, write_transaction
+from crm.clinic.branches import branch_zone, opening_spans
 from crm.leads.appointment_mail import queue_appointment_email
 from crm.leads.contact import clean_text, unsafe_characters
 from crm.leads.followups import add_follow_up
@@ -43,6 +42,7 @@ from crm.models import (
     LeadStatus,
     StaffUser,
 )
+from crm.platform.database import utcnow, write_transaction
 
 DEFAULT_MINUTES = 45
 MIN_MINUTES = 10

@@ -16,8 +16,6 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm.database import write_transaction
-from crm.extensions import db
 from crm.leads.notifications import queue_lead_emails
 from crm.leads.operations import record_event
 from crm.leads.pipeline import SystemMove, change_lead_status
@@ -29,6 +27,8 @@ from crm.models import (
     Lead,
     LeadStatus,
 )
+from crm.platform.database import write_transaction
+from crm.platform.extensions import db
 
 
 class FilterReason(StrEnum):

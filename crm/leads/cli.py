@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from crm.accounts import staff_by_email
+from crm.accounts.staff import staff_by_email
 from crm.leads.contact import InvalidContact
 from crm.models import StaffUser
 from crm.policy import can_erase

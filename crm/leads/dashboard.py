@@ -10,11 +10,11 @@ from itertools import pairwise
 
 from sqlalchemy import Select, func, select
 
-from crm.branches import DEFAULT_ZONE
-from crm.extensions import db
+from crm.clinic.branches import DEFAULT_ZONE
 from crm.leads.queries import scope_branch_ids, visible_leads
 from crm.leads.response_time import working_minutes
 from crm.models import Branch, FollowUp, Lead, LeadStatus, StaffUser
+from crm.platform.extensions import db
 
 CHART_DAYS = 30
 CONVERSION_DAYS = 30

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from crm.branches import branch_zone
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
+from crm.clinic.branches import branch_zone
 from crm.leads.queries import visible_leads
 from crm.mail.compose import Message, render_message
 from crm.mail.outbox import message_id_domain, queue_email
 from crm.models import Branch, EmailKind, FollowUp, Lead, OutboxEmail, StaffUser
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from crm.extensions import db
 from crm.leads.queries import visible_lead_ids
 from crm.mail.status import STATUS_LABELS, OutboxHealth, outbox_health
 from crm.models import EmailKind, OutboxEmail, OutboxStatus, StaffUser
+from crm.platform.extensions import db
 from crm.policy import sees_all_branches
 
 

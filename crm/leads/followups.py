@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.database import utcnow, write_transaction
 from crm.leads.operations import (
     WorkflowError,
     branch_staff_member,
@@ -18,6 +17,7 @@ from crm.leads.operations import (
 )
 from crm.leads.queries import LeadNotFound
 from crm.models import EventKind, FollowUp, Lead, StaffUser
+from crm.platform.database import utcnow, write_transaction
 from crm.policy import can_remind
 
 FOLLOW_UP_NOTE_MAX = 500

@@ -15,12 +15,12 @@ from datetime import datetime
 from sqlalchemy import tuple_
 from sqlalchemy.orm import joinedload
 
-from crm.database import MAX_ID
-from crm.extensions import db
 from crm.leads.days import day_in_range
 from crm.leads.filters import LeadFilters, filtered_leads
 from crm.leads.response_time import response_breached
 from crm.models import Lead, StaffUser
+from crm.platform.database import MAX_ID
+from crm.platform.extensions import db
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
 from crm.leads.capture import lock_person
 from crm.leads.operations import StaleLead, WorkflowError, record_event
 from crm.leads.queries import LeadNotFound, get_visible_lead, merged_into, visible_leads
@@ -30,6 +28,8 @@ from crm.models import (
     OutboxEmail,
     StaffUser,
 )
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from crm.policy import can_merge, sees_all_branches
 
 _REFERENCE = re.compile(r"(?:L-?|#)?0*(\d{1,9})", re.IGNORECASE)

@@ -13,7 +13,7 @@ from datetime import datetime
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
-from crm.branches import weekly_hours
+from crm.clinic.branches import weekly_hours
 from crm.leads import acknowledgements
 from crm.leads.operations import record_event
 from crm.mail.compose import Message, render_message

@@ -18,8 +18,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
 from crm.leads.anonymise import Identifiers, Plan, apply_anonymisation, plan_anonymisation
 
 # The intake's per-person lock: holding it, no enquiry can join a lead while it is erased.
@@ -27,6 +25,8 @@ from crm.leads.capture import lock_person
 from crm.leads.person import addresses_in_use, given_identifiers, holding, lead_identifiers
 from crm.leads.queries import get_visible_lead
 from crm.models import Branch, Lead, StaffUser
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from crm.policy import can_erase
 
 TABLES = ("lead", "enquiry", "follow_up", "appointment", "lead_event", "outbox_email")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from crm.extensions import db
 from crm.models import Branch, Enquiry, FollowUp, Lead, LeadEvent, StaffUser
+from crm.platform.extensions import db
 from crm.policy import sees_all_branches
 
 

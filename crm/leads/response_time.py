@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from crm.branches import branch_zone, opening_spans
+from crm.clinic.branches import branch_zone, opening_spans
 from crm.models import WEEKDAYS, Branch, Lead
 
 # Beyond this, a lead is late whatever the hours; stops a long loop for very old leads.

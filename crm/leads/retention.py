@@ -16,10 +16,10 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
 from crm.leads.anonymise import Identifiers, apply_anonymisation, plan_anonymisation
 from crm.models import Enquiry, Lead, LeadStatus, OutboxEmail, OutboxStatus
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 
 PURGED_STATUSES = (LeadStatus.LOST, LeadStatus.SPAM)
 # Small transactions: the intake and staff keep writing while a large backlog is purged.

@@ -16,7 +16,6 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.database import utcnow, write_transaction
 from crm.leads.followups import complete_follow_up, schedule_follow_up
 from crm.leads.notifications import queue_lead_emails
 from crm.leads.operations import (
@@ -40,6 +39,7 @@ from crm.leads.pipeline import (
 from crm.leads.queries import get_visible_lead
 from crm.mail.worker import requeue_failed
 from crm.models import Enquiry, EventKind, Lead, LeadEvent, LeadStatus, StaffUser
+from crm.platform.database import utcnow, write_transaction
 from crm.policy import can_assign_in_bulk
 
 

@@ -13,7 +13,6 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from crm.extensions import db
 from crm.mail.worker import (
     RunResult,
     drain,
@@ -21,6 +20,7 @@ from crm.mail.worker import (
     waiting_count,
     why_mail_cannot_be_sent,
 )
+from crm.platform.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Messages rendered from ``templates/email/<name>.txt`` and ``.html`` pairs.
 
 What each message says belongs to the part that sends it (``crm.leads.notifications`` for a
-lead's emails, ``crm.leads.digest`` for the follow-up digest, ``crm.sign_in_guard`` for the
+lead's emails, ``crm.leads.digest`` for the follow-up digest, ``crm.accounts.sign_in_guard`` for the
 sign-in alert); this module only renders.
 """
 

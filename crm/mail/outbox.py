@@ -10,8 +10,8 @@ from email.utils import parseaddr
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from crm.database import utcnow
 from crm.models import OutboxEmail, OutboxStatus
+from crm.platform.database import utcnow
 
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import Select, func, select, true
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import OutboxEmail, OutboxStatus
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 
 STATUS_LABELS = {
     OutboxStatus.PENDING: "Waiting to be sent",

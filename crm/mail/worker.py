@@ -21,8 +21,6 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
 from crm.mail.outcomes import REQUEUED, DeliveryOutcome, tell_listeners
 from crm.mail.transport import (
     Outgoing,
@@ -33,6 +31,8 @@ from crm.mail.transport import (
     is_connection_failure,
 )
 from crm.models import OutboxEmail, OutboxStatus
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.database import UTCDateTime, utcnow
-from crm.extensions import db
+from crm.platform.database import UTCDateTime, utcnow
+from crm.platform.extensions import db
 
 if TYPE_CHECKING:
     from crm.models.branch import Branch

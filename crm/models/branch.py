@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.database import UTCDateTime, utcnow
-from crm.extensions import db
+from crm.platform.database import UTCDateTime, utcnow
+from crm.platform.extensions import db
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

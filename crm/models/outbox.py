@@ -6,8 +6,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.database import UTCDateTime, utcnow
-from crm.extensions import db
+from crm.platform.database import UTCDateTime, utcnow
+from crm.platform.extensions import db
 
 
 class OutboxStatus(StrEnum):

@@ -5,12 +5,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.database import UTCDateTime, utcnow
-from crm.extensions import db
+from crm.platform.database import UTCDateTime, utcnow
+from crm.platform.extensions import db
 
 
 class StaffSignInAddress(db.Model):
-    """An address someone signed in from, as a keyed hash (``crm.network.hash_client_address``).
+    """An address someone signed in from, as a keyed hash
+    (``crm.platform.network.hash_client_address``).
 
     A right password from one of these gets in even while strangers have used up the account's
     sign-in limit: a guesser cannot lock the owner out of their usual places. Only the most

@@ -8,8 +8,8 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.database import UTCDateTime, utcnow
-from crm.extensions import db
+from crm.platform.database import UTCDateTime, utcnow
+from crm.platform.extensions import db
 
 if TYPE_CHECKING:
     from crm.models.branch import Branch
@@ -48,7 +48,7 @@ class StaffUser(UserMixin, db.Model):
     def get_id(self) -> str:
         """Flask-Login stores this in the cookie: the session's token, never the user id."""
         if not self.session_token:
-            raise RuntimeError("sign staff in through crm.auth.start_session")
+            raise RuntimeError("sign staff in through crm.accounts.auth.start_session")
         return self.session_token
 
     @property

@@ -12,8 +12,8 @@ from flask import current_app, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
-from crm.http import is_own_path
 from crm.intake.render import offer_form_pages
+from crm.platform.http import is_own_path
 from crm.site import bp
 
 # Pages that carry the reach-out form; anything else falls back to the contact page.

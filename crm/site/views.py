@@ -8,11 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from crm.backup import backup_health
-from crm.branches import active_branches, branch_by_slug, branch_choices, weekly_hours
-from crm.extensions import db
+from crm.clinic.branches import active_branches, branch_by_slug, branch_choices, weekly_hours
 from crm.intake.landing import remember_landing
 from crm.mail.status import outbox_health
-from crm.network import bearer_token_matches, is_loopback_caller
+from crm.platform.extensions import db
+from crm.platform.network import bearer_token_matches, is_loopback_caller
 from crm.site import bp
 from crm.site.blog import all_articles, find_article
 

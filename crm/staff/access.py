@@ -11,9 +11,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from crm import policy
-from crm.extensions import login_manager
-from crm.http import wants_json
 from crm.models import StaffUser
+from crm.platform.extensions import login_manager
+from crm.platform.http import wants_json
 from crm.staff import bp
 
 PUBLIC_ENDPOINTS = frozenset({"staff.login"})

@@ -15,13 +15,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from crm.branches import active_branches, branch_zone
-from crm.database import utcnow
+from crm.clinic.branches import active_branches, branch_zone
 from crm.leads import appointments as ops
 from crm.leads.appointment_mail import whatsapp_text
 from crm.leads.appointment_queries import branch_appointments, lead_appointments
 from crm.leads.clinicians import clinicians_of
 from crm.models import AppointmentKind, AppointmentStatus, Branch, Lead
+from crm.platform.database import utcnow
 from crm.policy import can_edit_clinicians, sees_all_branches
 from crm.staff import bp
 from crm.staff.appointment_forms import (

@@ -6,11 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from crm.branches import active_branches
-from crm.extensions import db
+from crm.clinic.branches import active_branches
 from crm.leads.clinicians import ClinicianRefused, add_clinician, clinicians_of, update_clinician
 from crm.leads.operations import WorkflowError
 from crm.models import Clinician
+from crm.platform.extensions import db
 from crm.policy import can_edit_clinicians, sees_all_branches
 from crm.staff import bp
 from crm.staff.appointment_forms import ClinicianForm

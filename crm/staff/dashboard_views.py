@@ -6,9 +6,9 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from crm.database import utcnow
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
 from crm.leads.email_status import outbox_health_for
+from crm.platform.database import utcnow
 from crm.staff import bp
 from crm.staff.charts import daily_bars
 

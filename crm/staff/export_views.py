@@ -15,11 +15,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from crm.branches import branch_choices
-from crm.http import parse_id
+from crm.clinic.branches import branch_choices
 from crm.leads.export import ExportRefused, start_export, visible_export_records
 from crm.leads.filters import ALL_BRANCHES, UNASSIGNED
 from crm.leads.queries import staff_in_scope
+from crm.platform.http import parse_id
 from crm.policy import can_export, sees_all_branches
 from crm.staff import bp
 from crm.staff.access import allowed

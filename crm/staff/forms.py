@@ -18,13 +18,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from crm.http import parse_id
 from crm.leads.catalogue import INTERESTS
 from crm.leads.days import OUT_OF_RANGE, day_in_range
 from crm.leads.filters import ANY, OPEN, UNASSIGNED, LeadFilters
 from crm.leads.followups import FOLLOW_UP_NOTE_MAX
 from crm.leads.workflow import NOTE_MAX, CallOutcome
 from crm.models import LeadStatus, LostReason, Role
+from crm.platform.http import parse_id
 from crm.staff.fields import DateInputField, DateTimeInputField
 
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in LeadStatus]

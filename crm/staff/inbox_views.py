@@ -7,12 +7,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
-from crm.branches import branch_choices
-from crm.database import utcnow
-from crm.http import is_own_path
+from crm.clinic.branches import branch_choices
 from crm.leads import workflow
 from crm.leads.inbox import Cursor, inbox_page
 from crm.leads.queries import LeadNotFound, staff_in_scope
+from crm.platform.database import utcnow
+from crm.platform.http import is_own_path
 from crm.policy import bulk_actions, can_export, sees_all_branches
 from crm.staff import bp
 from crm.staff.forms import UNASSIGNED_CHOICE, BulkForm, InboxFilterForm, choices

@@ -10,8 +10,7 @@ from datetime import datetime, time, timedelta
 from flask import abort, current_app, g
 from flask_wtf import FlaskForm
 
-from crm.branches import branch_zone
-from crm.database import utcnow
+from crm.clinic.branches import branch_zone
 from crm.leads.email_status import EmailState, emails_for_lead
 from crm.leads.pipeline import allowed_next
 from crm.leads.queries import (
@@ -26,6 +25,7 @@ from crm.leads.queries import (
 )
 from crm.leads.response_time import first_response_minutes
 from crm.models import Enquiry, FollowUp, Lead, LeadEvent, StaffUser
+from crm.platform.database import utcnow
 from crm.policy import (
     assignment_targets,
     can_erase,

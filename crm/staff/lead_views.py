@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from crm.branches import branch_zone
+from crm.clinic.branches import branch_zone
 from crm.leads import workflow
 from crm.leads.access import access_html, access_lead
 from crm.leads.privacy import erase_lead

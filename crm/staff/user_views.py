@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from crm import accounts
-from crm.branches import branch_choices
+from crm.accounts import staff as accounts
+from crm.clinic.branches import branch_choices
 from crm.policy import can_manage_staff
 from crm.staff import bp
 from crm.staff.access import allowed

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 22:30:14.086239
 from alembic import op
 import sqlalchemy as sa
 
-import crm.database
+import crm.platform.database
 
 
 # revision identifiers, used by Alembic.
@@ -23,9 +23,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', crm.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', crm.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', crm.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', crm.platform.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', crm.platform.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', crm.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['staff_user.id'], name=op.f('fk_staff_session_user_id_staff_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_session')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_staff_session_token_hash'))

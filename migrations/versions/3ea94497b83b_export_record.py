@@ -8,7 +8,7 @@ Create Date: 2026-11-23 22:54:33.043627
 from alembic import op
 import sqlalchemy as sa
 
-import crm.database
+import crm.platform.database
 
 
 # revision identifiers, used by Alembic.
@@ -28,8 +28,8 @@ def upgrade():
     sa.Column('format', sa.String(length=10), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('row_count', sa.Integer(), nullable=False),
-    sa.Column('started_at', crm.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', crm.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', crm.platform.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', crm.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("format IN ('csv', 'xlsx')", name=op.f('ck_export_record_format_known')),
     sa.CheckConstraint("status IN ('started', 'completed', 'interrupted', 'failed')", name=op.f('ck_export_record_status_known')),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], name=op.f('fk_export_record_branch_id_branch')),

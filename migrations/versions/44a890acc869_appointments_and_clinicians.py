@@ -8,7 +8,7 @@ Create Date: 2026-12-02 06:19:24.435395
 from alembic import op
 import sqlalchemy as sa
 
-import crm.database
+import crm.platform.database
 
 
 # revision identifiers, used by Alembic.
@@ -26,7 +26,7 @@ def upgrade():
     sa.Column('branch_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', crm.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', crm.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], name=op.f('fk_clinician_branch_id_branch')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clinician')),
     sa.UniqueConstraint('branch_id', 'name', name='uq_clinician_branch_name')
@@ -38,7 +38,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('lead_id', sa.Integer(), nullable=False),
     sa.Column('branch_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', crm.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', crm.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('minutes', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('address', sa.Text(), nullable=True),
@@ -49,10 +49,10 @@ def upgrade():
     sa.Column('uid', sa.String(length=120), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('reminder_sequence', sa.Integer(), nullable=True),
-    sa.Column('reminder_sent_at', crm.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reminder_sent_at', crm.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', crm.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', crm.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', crm.platform.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', crm.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('clinic', 'home')", name=op.f('ck_appointment_kind_known')),
     sa.CheckConstraint("status IN ('booked', 'attended', 'no_show', 'cancelled')", name=op.f('ck_appointment_status_known')),
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], name=op.f('fk_appointment_branch_id_branch')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-24 01:35:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import crm.database
+import crm.platform.database
 
 
 # revision identifiers, used by Alembic.

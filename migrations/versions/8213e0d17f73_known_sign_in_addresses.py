@@ -8,7 +8,7 @@ Create Date: 2026-12-02 05:54:09.882567
 from alembic import op
 import sqlalchemy as sa
 
-import crm.database
+import crm.platform.database
 
 
 # revision identifiers, used by Alembic.
@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('address_hash', sa.String(length=64), nullable=False),
-    sa.Column('last_signed_in_at', crm.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_signed_in_at', crm.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['staff_user.id'], name=op.f('fk_staff_sign_in_address_user_id_staff_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_sign_in_address')),
     sa.UniqueConstraint('user_id', 'address_hash', name=op.f('uq_staff_sign_in_address_user_id'))

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from crm.extensions import db
 from crm.intake.forms import SUCCESS_MESSAGE
 from crm.models import Lead
+from crm.platform.extensions import db
 from tests.e2e.conftest import PHONE_VIEWPORT
 from tests.staff_helpers import PASSWORD
 

@@ -7,10 +7,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from crm.extensions import db
 from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE
 from crm.intake.views import FAULT_MESSAGE
 from crm.models import Enquiry
+from crm.platform.extensions import db
 from tests.dbfault import table_out_of_reach
 from tests.e2e.conftest import PHONE_VIEWPORT
 from tests.e2e.journeys import ARTICLE, fill_reach_out, lead_count, typed_values

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crm.database import utcnow
-from crm.extensions import db
 from crm.models import Lead
+from crm.platform.database import utcnow
+from crm.platform.extensions import db
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import PHONE_VIEWPORT
 from tests.e2e.journeys import sign_in_by_keyboard, visitor_reaches_out

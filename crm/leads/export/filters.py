@@ -12,8 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from crm.accounts import staff_by_email
-from crm.extensions import db
+from crm.accounts.staff import staff_by_email
 from crm.leads.days import OUT_OF_RANGE, day_in_range
 from crm.leads.filters import (
     ALL_BRANCHES,
@@ -24,6 +23,7 @@ from crm.leads.filters import (
     filtered_leads,
 )
 from crm.models import Branch, StaffUser
+from crm.platform.extensions import db
 from crm.policy import can_export, sees_all_branches
 
 SOURCE_MAX = 100

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, Select, String, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from crm.branches import branch_zone
+from crm.clinic.branches import branch_zone
 from crm.leads.catalogue import INTERESTS
 from crm.leads.export.cells import neutralise, spreadsheet_phone
 from crm.models import STATUS_LABELS, Branch, Enquiry, Lead, LostReason

@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload
 
-from crm.branches import branch_zone
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
+from crm.clinic.branches import branch_zone
 from crm.leads.export.filters import ExportRefused, export_filename, resolve
 from crm.leads.export.rows import Shape, lead_rows, row_shaper
 from crm.leads.export.writers import Batch, csv_chunks, xlsx_chunks
 from crm.leads.filters import LeadFilters
 from crm.models import ExportFormat, ExportRecord, ExportStatus, Role, StaffUser
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 from crm.policy import sees_all_branches
 
 CONTENT_TYPES = {

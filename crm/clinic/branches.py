@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from flask import g
 from sqlalchemy import select
 
-from crm.extensions import db
 from crm.models import WEEKDAYS, Branch
 from crm.models.branch import DEFAULT_TIME_ZONE
+from crm.platform.extensions import db
 
 DEFAULT_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 

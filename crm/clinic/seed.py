@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm.database import write_transaction
 from crm.models import Branch
+from crm.platform.database import write_transaction
 
-BRANCHES_FILE = Path(__file__).resolve().parent / "content" / "branches.json"
+BRANCHES_FILE = Path(__file__).resolve().parent.parent / "content" / "branches.json"
 
 
 def branch_records() -> list[dict[str, Any]]:

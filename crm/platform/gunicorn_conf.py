@@ -1,11 +1,13 @@
-"""gunicorn settings: ``gunicorn -c python:crm.gunicorn_conf --workers 4 --bind ... wsgi:app``.
+"""gunicorn settings:
+``gunicorn -c python:crm.platform.gunicorn_conf --workers 4 --bind ... wsgi:app``.
 
 Access lines carry the path without its query string (staff searches put phone numbers and
 addresses there) and no referrer; every log record, gunicorn's own included, goes through
-``crm.logs`` redaction, installed here so the master process has it before any worker starts.
+``crm.platform.logs`` redaction, installed here so the master process has it before any
+worker starts.
 """
 
-from crm.logs import install_redaction
+from crm.platform.logs import install_redaction
 
 install_redaction()
 

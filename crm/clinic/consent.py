@@ -14,9 +14,9 @@ from pathlib import Path
 
 from flask import current_app
 
-from crm.config import ConfigError
+from crm.platform.config import ConfigError
 
-REGISTRY = Path(__file__).resolve().parent / "content" / "consent.json"
+REGISTRY = Path(__file__).resolve().parent.parent / "content" / "consent.json"
 
 
 @dataclass(frozen=True, slots=True)

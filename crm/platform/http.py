@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter, ValidationError
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
-from crm.database import MAX_ID
+from crm.platform.database import MAX_ID
 
 
 class IdConverter(IntegerConverter):

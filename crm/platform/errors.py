@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-from crm.database import is_transient
-from crm.extensions import db
-from crm.http import wants_json
+from crm.platform.database import is_transient
+from crm.platform.extensions import db
+from crm.platform.http import wants_json
 
 MESSAGES = {
     400: ("Bad request", "We could not read that request. Please go back and try again."),

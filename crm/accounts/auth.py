@@ -18,11 +18,11 @@ from flask_login import LoginManager
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash
 
-from crm.accounts import hash_password, password_matches, staff_by_email
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
+from crm.accounts.sign_in_guard import note_failed_sign_in, remember_address
+from crm.accounts.staff import hash_password, password_matches, staff_by_email
 from crm.models import StaffSession, StaffUser
-from crm.sign_in_guard import note_failed_sign_in, remember_address
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 
 # Don't write "last seen" on every request: once a minute is precise enough for idle timeouts.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -59,7 +59,7 @@ def authenticate(email: str, password: str) -> StaffUser:
 def start_session(user: StaffUser, *, address_hash: str | None = None) -> str:
     """A new session for a person who just proved who they are. Returns the cookie token.
 
-    ``address_hash`` (``crm.network.hash_client_address``) is where they signed in from: a
+    ``address_hash`` (``crm.platform.network.hash_client_address``) is where they signed in from: a
     right password from there gets in later even while strangers guess at the account.
     """
     token = secrets.token_urlsafe(32)

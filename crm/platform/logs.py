@@ -10,7 +10,7 @@ Flask-Limiter, our own code):
    (E.164 and Indian formats), PostgreSQL's ``DETAIL`` lines (which quote a failing row) and
    SQL parameters; network addresses become a keyed hash, as in the database. Tracebacks are
    rendered and redacted then too.
-3. gunicorn's access lines leave out the query string (``crm/gunicorn_conf.py``).
+3. gunicorn's access lines leave out the query string (``crm/platform/gunicorn_conf.py``).
 
 ``RedactingFilter`` applies layer 2 to a handler for setups that replace the record factory.
 """

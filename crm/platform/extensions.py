@@ -11,7 +11,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from crm.network import client_address
+from crm.platform.network import client_address
 
 # Stable constraint names, so Alembic can alter and drop them on every backend.
 NAMING_CONVENTION = {

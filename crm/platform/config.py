@@ -152,7 +152,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
 
     # Every enquiry records the consent version it was given under; one without words is no record.
-    from crm.consent import check_consent_version
+    from crm.clinic.consent import check_consent_version
 
     check_consent_version(app.config["CONSENT_VERSION"])
 

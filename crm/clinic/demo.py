@@ -10,9 +10,7 @@ from datetime import datetime, timedelta
 import phonenumbers
 from sqlalchemy import func, select
 
-from crm.accounts import create_staff_user
-from crm.database import utcnow, write_transaction
-from crm.extensions import db
+from crm.accounts.staff import create_staff_user
 from crm.leads.catalogue import INTERESTS
 from crm.leads.operations import record_event
 from crm.leads.pipeline import change_lead_status
@@ -27,6 +25,8 @@ from crm.models import (
     Role,
     StaffUser,
 )
+from crm.platform.database import utcnow, write_transaction
+from crm.platform.extensions import db
 
 DEMO_DOMAIN = "demo.clinic-crm.example"
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from crm.extensions import db
+from crm.platform.extensions import db
 
 # The largest id our tables hold: every id column is INTEGER, 32 bits on PostgreSQL. Anything
 # above is no row's id, and the driver refuses to bind it (a 500) rather than find nothing.

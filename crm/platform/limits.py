@@ -2,7 +2,7 @@
 
 Limits come from configuration (``CRM_RATELIMIT_*``) and use Flask-Limiter's shared storage
 when ``CRM_RATELIMIT_STORAGE_URI`` points at one, so several workers count together.
-The client address is the one ProxyFix trusted (see ``crm.network``).
+The client address is the one ProxyFix trusted (see ``crm.platform.network``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import hashlib
 
 from flask import current_app, request
 
+from crm.accounts.sign_in_guard import account_digest, is_known_address
 from crm.leads.contact import InvalidContact, normalise_phone
-from crm.network import client_address, hash_client_address
-from crm.sign_in_guard import account_digest, is_known_address
+from crm.platform.network import client_address, hash_client_address
 
 
 def _config(key: str):  # type: ignore[no-untyped-def]
