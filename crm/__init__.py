@@ -17,6 +17,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides defaults and the ``CRM_*`` environment."""
     from crm.accounts.auth import init_login
     from crm.cli import register_commands
+    from crm.clinic.consent import check_consent_version
     from crm.intake import bp as intake_bp
     from crm.leads import notifications
     from crm.platform import errors, security
@@ -25,9 +26,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.platform.extensions import csrf, db, limiter, login_manager, mail, migrate
     from crm.platform.http import ClinicRequest, IdConverter
     from crm.platform.logs import configure_logging
-    from crm.platform.templating import register_template_helpers
     from crm.site import bp as site_bp
     from crm.staff import bp as staff_bp
+    from crm.templating import register_template_helpers
 
     app = Flask(
         __name__,
@@ -36,6 +37,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, config)
+    # Every enquiry records the consent version it was given under; one without words is no record.
+    check_consent_version(app.config["CONSENT_VERSION"])
     app.request_class = ClinicRequest
     configure_logging(app)
 

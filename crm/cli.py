@@ -55,7 +55,7 @@ def seed_command(demo: bool, demo_leads: int) -> None:
     click.echo(f"Branches added: {', '.join(added)}" if added else "Branches already present.")
     if not demo:
         return
-    from crm.clinic.demo import seed_demo
+    from crm.leads.demo import seed_demo
 
     accounts, leads = seed_demo(leads_per_branch=demo_leads)
     if accounts:

@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.routing import Rule
 
-from crm.clinic.demo import seed_demo
 from crm.leads import workflow
 from crm.leads.appointments import book_appointment, cancel_appointment
 from crm.leads.capture import FilterReason, Submission, capture_lead
+from crm.leads.demo import seed_demo
 from crm.leads.privacy import erase_lead
 from crm.models import Branch, Clinician, FollowUp, Lead, LeadStatus, OutboxEmail, StaffUser
 from crm.platform.database import utcnow

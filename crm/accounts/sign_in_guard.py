@@ -1,6 +1,6 @@
 """What keeps guessing at a staff password slow without letting a stranger lock the owner out.
 
-Three counters of failed sign-ins (Flask-Limiter, see ``crm.platform.limits``): per address, per
+Three counters of failed sign-ins (Flask-Limiter, see ``crm.limits``): per address, per
 (account, address), and per account over every address. A stranger's failures fill only their
 own (account, address) counter, so the owner elsewhere is unaffected. The per-account counter
 stops a guesser who spreads over many addresses; even then, an address the account has signed
@@ -19,10 +19,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from crm.leads.contact import InvalidContact, normalise_email
 from crm.mail.compose import Message, render_message
 from crm.mail.outbox import queue_email
 from crm.models import EmailKind, StaffSignInAddress, StaffUser
+from crm.platform.contact import InvalidContact, normalise_email
 from crm.platform.database import utcnow, write_transaction
 from crm.platform.extensions import db, limiter
 

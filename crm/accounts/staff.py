@@ -8,8 +8,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from crm.leads.contact import InvalidContact, clean_text, normalise_email, unsafe_characters
 from crm.models import Branch, Role, StaffSession, StaffSignInAddress, StaffUser
+from crm.platform.contact import InvalidContact, clean_text, normalise_email, unsafe_characters
 from crm.platform.database import utcnow, write_transaction
 from crm.platform.extensions import db
 from crm.policy import (

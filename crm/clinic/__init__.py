@@ -1,2 +1,1 @@
-"""The clinic's own data: its branches and opening hours, the consent wording, the seed and
-the demo data."""
+"""The clinic's own data: its branches and opening hours, the consent wording, and the seed."""

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from crm.clinic.consent import current_consent
 from crm.intake.spam import link_count
 from crm.leads.catalogue import INTERESTS
-from crm.leads.contact import (
+from crm.platform.contact import (
     InvalidContact,
     clean_text,
     normalise_email,

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from crm import limits
 from crm.clinic.branches import branch_choices
 from crm.intake import bp
 from crm.intake.forms import FAILURE_MESSAGE, SUCCESS_MESSAGE, ReachOutForm
@@ -25,7 +26,6 @@ from crm.intake.landing import landing_referrer
 from crm.intake.render import form_page_again, reach_out_form
 from crm.intake.spam import fill_reason
 from crm.leads.capture import UTM_FIELDS, Submission, UnknownBranch, capture_lead
-from crm.platform import limits
 from crm.platform.database import is_transient, utcnow
 from crm.platform.extensions import db, limiter
 from crm.platform.http import is_own_path, wants_json

@@ -118,7 +118,7 @@ def _gather(
 
 
 def _lead(session: Session, lead: Lead) -> dict[str, Any]:
-    from crm.staff.timeline import describe, free_text  # the sentences staff read, too
+    from crm.leads.timeline import describe, free_text  # the sentences staff read, too
 
     enquiries = session.scalars(
         select(Enquiry).where(Enquiry.lead_id == lead.id).order_by(Enquiry.created_at)

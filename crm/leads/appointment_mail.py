@@ -16,10 +16,10 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy.orm import Session
 
 from crm.clinic.branches import branch_zone
-from crm.leads.contact import display_branch_phone
 from crm.mail.compose import render_message
 from crm.mail.outbox import queue_email
 from crm.models import Appointment, AppointmentKind, Branch, EmailKind, Lead, OutboxEmail
+from crm.platform.contact import display_branch_phone
 
 # change -> (email kind, subject start, calendar METHOD)
 CHANGES = {

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from crm.clinic.branches import branch_zone, opening_spans
 from crm.leads.appointment_mail import queue_appointment_email
-from crm.leads.contact import clean_text, unsafe_characters
 from crm.leads.followups import add_follow_up
 from crm.leads.operations import (
     StaleLead,
@@ -42,6 +41,7 @@ from crm.models import (
     LeadStatus,
     StaffUser,
 )
+from crm.platform.contact import clean_text, unsafe_characters
 from crm.platform.database import utcnow, write_transaction
 
 DEFAULT_MINUTES = 45

@@ -12,8 +12,8 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from crm.accounts.staff import staff_by_email
-from crm.leads.contact import InvalidContact
 from crm.models import StaffUser
+from crm.platform.contact import InvalidContact
 from crm.policy import can_erase
 
 NO_MATCH_EXIT = 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from crm.leads.contact import clean_text, unsafe_characters
 from crm.leads.operations import WorkflowError
 from crm.models import Branch, Clinician, StaffUser
+from crm.platform.contact import clean_text, unsafe_characters
 from crm.platform.database import write_transaction
 from crm.platform.extensions import db
 from crm.policy import can_edit_clinicians

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, false, func, or_, select
 
 from crm.clinic.branches import branch_zone
-from crm.leads.contact import InvalidContact, normalise_email, normalise_phone
 from crm.leads.queries import visible_leads
 from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, StaffUser
+from crm.platform.contact import InvalidContact, normalise_email, normalise_phone
 from crm.platform.extensions import db
 from crm.policy import sees_all_branches
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm.leads.contact import clean_text, unsafe_characters
 from crm.leads.queries import LeadNotFound, visible_leads
 from crm.models import EventKind, Lead, LeadEvent, StaffUser
+from crm.platform.contact import clean_text, unsafe_characters
 from crm.policy import can_assign
 
 NOTE_MAX = 2000

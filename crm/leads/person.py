@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.leads.anonymise import Identifiers
-from crm.leads.contact import normalise_email, normalise_phone
 from crm.models import Enquiry, Lead
+from crm.platform.contact import normalise_email, normalise_phone
 
 
 def given_identifiers(phone: str | None = None, email: str | None = None) -> Identifiers:

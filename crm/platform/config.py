@@ -151,11 +151,6 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     elif not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
 
-    # Every enquiry records the consent version it was given under; one without words is no record.
-    from crm.clinic.consent import check_consent_version
-
-    check_consent_version(app.config["CONSENT_VERSION"])
-
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 

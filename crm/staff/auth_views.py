@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
+from crm import limits
 from crm.accounts.auth import SignInRefused, authenticate, end_session, start_session
-from crm.platform import limits
 from crm.platform.extensions import limiter
 from crm.platform.http import is_own_path
 from crm.platform.network import client_address, hash_client_address

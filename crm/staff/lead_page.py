@@ -24,6 +24,7 @@ from crm.leads.queries import (
     other_phones,
 )
 from crm.leads.response_time import first_response_minutes
+from crm.leads.timeline import describe, free_text
 from crm.models import Enquiry, FollowUp, Lead, LeadEvent, StaffUser
 from crm.platform.database import utcnow
 from crm.policy import (
@@ -46,7 +47,6 @@ from crm.staff.forms import (
     StatusForm,
     choices,
 )
-from crm.staff.timeline import describe, free_text
 
 
 def load_lead_or_404(actor: StaffUser, lead_id: int) -> Lead:

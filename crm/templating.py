@@ -10,9 +10,9 @@ from flask import Flask, current_app
 
 from crm.leads.capture import FilterReason
 from crm.leads.catalogue import interest_label
-from crm.leads.contact import display_branch_phone, display_phone
 from crm.models import STATUS_LABELS, LeadStatus
 from crm.models.branch import DEFAULT_TIME_ZONE
+from crm.platform.contact import display_branch_phone, display_phone
 
 DEFAULT_ZONE = DEFAULT_TIME_ZONE
 

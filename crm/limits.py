@@ -12,7 +12,7 @@ import hashlib
 from flask import current_app, request
 
 from crm.accounts.sign_in_guard import account_digest, is_known_address
-from crm.leads.contact import InvalidContact, normalise_phone
+from crm.platform.contact import InvalidContact, normalise_phone
 from crm.platform.network import client_address, hash_client_address
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from crm.leads.workflow import CallOutcome
 from crm.models import EmailKind, EventKind, LeadEvent, LostReason
-from crm.platform.templating import local_time, status_label
+from crm.templating import local_time, status_label
 
 SKIP_REASONS = {
     "recently_acknowledged": "One went to this address in the last 24 hours; "
