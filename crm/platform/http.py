@@ -50,6 +50,10 @@ class _PartCountingParser(FormDataParser):
         return stream, form, files
 
 
+# How much of a refused chunked body is read and thrown away before answering 413.
+DRAIN_MAX = 1024 * 1024
+
+
 class _CappedStream(LimitedStream):
     """A body of unknown length (``Transfer-Encoding: chunked``) capped at MAX_CONTENT_LENGTH.
 
@@ -61,6 +65,11 @@ class _CappedStream(LimitedStream):
     def on_exhausted(self) -> None:
         # The server ends a chunked body (wsgi.input_terminated): this read cannot hang.
         if self._stream.read(1):
+            # Read on, within a bound, so a client still sending hears the 413 instead of a
+            # connection reset when the server closes on unread data.
+            left = DRAIN_MAX
+            while left > 0 and (chunk := self._stream.read(min(64 * 1024, left))):
+                left -= len(chunk)
             raise RequestEntityTooLarge()
 
     def readall(self) -> bytes:
