@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("site", __name__)
 
-from crm.site import views  # noqa: E402,F401  (routes register on import)
+from crm.site import machines, views  # noqa: E402,F401  (routes register on import)

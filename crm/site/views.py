@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.intake.landing import remember_landing
 from crm.mail.status import outbox_health
 from crm.network import bearer_token_matches, is_loopback_caller
-from crm.site import bp
+from crm.site import bp, seo
 from crm.site.blog import all_articles, find_article
 
 HOME_ARTICLES = 3
@@ -31,16 +31,20 @@ def _navigation() -> dict[str, object]:
 
 @bp.get("/")
 def home() -> str:
+    branches = active_branches()
     return render_template(
         "site/home.html",
-        branches=active_branches(),
+        branches=branches,
         articles=all_articles()[:HOME_ARTICLES],
+        page_meta=seo.home_page(branches),
     )
 
 
 @bp.get("/blog/")
 def blog_index() -> str:
-    return render_template("site/blog_index.html", articles=all_articles())
+    return render_template(
+        "site/blog_index.html", articles=all_articles(), page_meta=seo.blog_index_page()
+    )
 
 
 @bp.get("/blog/<slug>")
@@ -48,7 +52,12 @@ def article(slug: str) -> str:
     found = find_article(slug)
     if found is None:
         abort(404)
-    return render_template("site/article.html", article=found, branches=active_branches())
+    return render_template(
+        "site/article.html",
+        article=found,
+        branches=active_branches(),
+        page_meta=seo.article_page(found),
+    )
 
 
 @bp.get("/branches/<slug>")
@@ -57,7 +66,12 @@ def branch(slug: str) -> str:
     if found is None:
         abort(404)
     g.preferred_branch = found.slug
-    return render_template("site/branch.html", branch=found, hours=weekly_hours(found))
+    return render_template(
+        "site/branch.html",
+        branch=found,
+        hours=weekly_hours(found),
+        page_meta=seo.branch_page(found),
+    )
 
 
 @bp.get("/contact")
@@ -67,12 +81,15 @@ def contact() -> str:
         "site/contact.html",
         branches=branches,
         hours={branch.slug: weekly_hours(branch) for branch in branches},
+        page_meta=seo.contact_page(branches),
     )
 
 
 @bp.get("/privacy")
 def privacy() -> str:
-    return render_template("site/privacy.html", branches=active_branches())
+    return render_template(
+        "site/privacy.html", branches=active_branches(), page_meta=seo.privacy_page()
+    )
 
 
 @bp.get("/healthz")
