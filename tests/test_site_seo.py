@@ -79,7 +79,7 @@ class Head(HTMLParser):
         if tag == "script":
             self.json_ld.append(json.loads(text))
         elif tag == "title":
-            self.title = text
+            self.title = self.title or text  # the document's, not an inline SVG's
         else:
             self.headings.append((tag, text.strip()))
         self._in = None

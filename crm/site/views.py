@@ -11,9 +11,10 @@ from crm.backup import backup_health
 from crm.branches import active_branches, branch_by_slug, branch_choices, weekly_hours
 from crm.extensions import db
 from crm.intake.landing import remember_landing
+from crm.leads.catalogue import INTERESTS
 from crm.mail.status import outbox_health
 from crm.network import bearer_token_matches, is_loopback_caller
-from crm.site import bp, seo
+from crm.site import bp, directions, seo
 from crm.site.blog import all_articles, find_article
 
 HOME_ARTICLES = 3
@@ -26,7 +27,13 @@ def _remember_landing() -> None:
 
 @bp.app_context_processor
 def _navigation() -> dict[str, object]:
-    return {"nav_branches": branch_choices}
+    return {
+        "nav_branches": branch_choices,
+        "phone_bar_branch": directions.phone_bar_branch,
+        "directions_url": directions.directions_url,
+        "geo_uri": directions.geo_uri,
+        "whatsapp_url": directions.whatsapp_url,
+    }
 
 
 @bp.get("/")
@@ -52,6 +59,8 @@ def article(slug: str) -> str:
     found = find_article(slug)
     if found is None:
         abort(404)
+    if found.interest in INTERESTS:
+        g.preferred_interest = found.interest
     return render_template(
         "site/article.html",
         article=found,
