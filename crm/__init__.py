@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides defaults and the ``CRM_*`` environment."""
-    from crm import errors, security
+    from crm import assets, errors, security
     from crm.auth import init_login
     from crm.cli import register_commands
     from crm.config import load_config
@@ -66,4 +66,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     security.init_app(app)
     errors.init_app(app)
+    assets.init_app(app)
     return app
