@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.intake import bp as intake_bp
     from crm.logs import configure_logging
     from crm.site import bp as site_bp
+    from crm.site import page_views
     from crm.staff import bp as staff_bp
     from crm.templating import register_template_helpers
 
@@ -67,4 +68,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     assets.init_app(app)
+    page_views.init_app(app)
     return app

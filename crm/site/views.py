@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, jsonify, render_template
+from flask import Response, abort, current_app, g, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,6 +16,7 @@ from crm.mail.status import outbox_health
 from crm.network import bearer_token_matches, is_loopback_caller
 from crm.site import bp, directions, seo
 from crm.site.blog import all_articles, find_article
+from crm.site.page_views import count_view
 
 HOME_ARTICLES = 3
 
@@ -23,6 +24,11 @@ HOME_ARTICLES = 3
 @bp.before_request
 def _remember_landing() -> None:
     remember_landing()
+
+
+@bp.after_request
+def _count_view(response: Response) -> Response:
+    return count_view(response)
 
 
 @bp.app_context_processor

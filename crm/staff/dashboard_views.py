@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from crm.database import utcnow
+from crm.leads.content import content_figures
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
 from crm.mail.status import outbox_health
 from crm.staff import bp
@@ -24,4 +25,5 @@ def dashboard() -> ResponseReturnValue:
         chart=daily_bars(figures.leads_per_day),
         chart_days=CHART_DAYS,
         conversion_days=CONVERSION_DAYS,
+        content=content_figures(current_user, now),
     )
