@@ -2,7 +2,7 @@
 # make test - set everything up and run the whole test suite
 # make bench - run every benchmark; each prints one JSON line per figure on stdout
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench bench-pages bench-triage bench-export bench-intake bench-backup clean
+.PHONY: help install run test lint format bench bench-pages bench-triage bench-export bench-intake bench-backup bench-lighthouse clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -68,6 +68,11 @@ bench-intake: install
 
 bench-backup: install
 	@$(BIN)/python bench/backup_bench.py
+
+# Needs Node and Debian's Chromium; installs Lighthouse 12.2.3 into bench/lighthouse/ (git-ignored).
+bench-lighthouse: install
+	@test -x bench/lighthouse/node_modules/.bin/lighthouse || (mkdir -p bench/lighthouse && cd bench/lighthouse && npm i -E --no-audit --no-fund lighthouse@12.2.3 >&2)
+	@CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python bench/lighthouse_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

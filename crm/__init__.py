@@ -20,13 +20,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.clinic.consent import check_consent_version
     from crm.intake import bp as intake_bp
     from crm.leads import notifications
-    from crm.platform import errors, security
+    from crm.platform import assets, errors, security
     from crm.platform.config import load_config
     from crm.platform.database import configure_engine
     from crm.platform.extensions import csrf, db, limiter, login_manager, mail, migrate
     from crm.platform.http import ClinicRequest, IdConverter
     from crm.platform.logs import configure_logging
     from crm.site import bp as site_bp
+    from crm.site import page_views
     from crm.staff import bp as staff_bp
     from crm.templating import register_template_helpers
 
@@ -71,4 +72,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     notifications.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    assets.init_app(app)
+    page_views.init_app(app)
     return app

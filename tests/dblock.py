@@ -21,7 +21,7 @@ LOCKERS = {
         import psycopg, sys
         url = sys.argv[1].replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(url) as connection:
-            connection.execute("LOCK TABLE enquiry, lead IN ACCESS EXCLUSIVE MODE")
+            connection.execute("LOCK TABLE enquiry, lead, page_view_day IN ACCESS EXCLUSIVE MODE")
             print("locked", flush=True)
             sys.stdin.readline()
     """,

@@ -37,8 +37,16 @@ from tests.staff_helpers import csrf_token, enter_as, make_lead
 
 pytestmark = pytest.mark.client
 
-# GET routes that do not answer with an HTML page, so there is nothing to check.
-NOT_PAGES = {"static", "site.healthz"}
+# GET routes that do not answer with an HTML page, so there is nothing to check. The files for
+# machines are parsed as what they are (XML, plain text, an icon) in test_site_seo.py.
+NOT_PAGES = {
+    "static",
+    "site.healthz",
+    "site.sitemap",  # XML
+    "site.robots",  # plain text
+    "site.feed",  # Atom XML
+    "site.favicon",  # an icon
+}
 # Routes this test adds to reach the 500 and 503 pages.
 TEST_ONLY = "/test-only/"
 # Pages only an administrator opens; the other roles get the 403 page (checked on its own).

@@ -12,6 +12,8 @@ from crm.models import Branch
 from crm.platform.database import write_transaction
 
 BRANCHES_FILE = Path(__file__).resolve().parent.parent / "content" / "branches.json"
+# Facts added after the first release: filled in where a branch has none, never overwritten.
+LATER_FACTS = ("latitude", "longitude", "landmarks", "parking")
 
 
 def branch_records() -> list[dict[str, Any]]:
@@ -22,10 +24,17 @@ def seed_branches() -> list[str]:
     """Insert the branches that are missing; never overwrite one the clinic has edited."""
     added = []
     with write_transaction() as session:
-        existing = set(session.scalars(select(Branch.slug)))
+        existing = {branch.slug: branch for branch in session.scalars(select(Branch))}
         for record in branch_records():
             if record["slug"] in existing:
+                _fill_blanks(existing[record["slug"]], record)
                 continue
             session.add(Branch(**record))
             added.append(record["slug"])
     return added
+
+
+def _fill_blanks(branch: Branch, record: dict[str, Any]) -> None:
+    for name in LATER_FACTS:
+        if getattr(branch, name) is None and record.get(name) is not None:
+            setattr(branch, name, record[name])

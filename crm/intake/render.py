@@ -34,6 +34,8 @@ def reach_out_form() -> ReachOutForm:
                 "source_page": request.path,
                 "shown_at": sign_shown_at(),
                 "branch": g.get("preferred_branch") or "",
+                # The page's own topic (an article's front matter), where it has one.
+                "interest": g.get("preferred_interest") or "",
                 **utm,
             },
         )

@@ -8,6 +8,7 @@ from crm.models.export import ExportFormat, ExportRecord, ExportStatus
 from crm.models.followup import FollowUp
 from crm.models.lead import OPEN_STATUSES, STATUS_LABELS, Lead, LeadStatus, LostReason
 from crm.models.outbox import EmailKind, OutboxEmail, OutboxStatus
+from crm.models.page_view import PageViewDay
 from crm.models.session import StaffSession
 from crm.models.sign_in import StaffSignInAddress
 from crm.models.staff import Role, StaffUser
@@ -34,6 +35,7 @@ __all__ = [
     "LostReason",
     "OutboxEmail",
     "OutboxStatus",
+    "PageViewDay",
     "Role",
     "StaffSession",
     "StaffSignInAddress",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Float, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.platform.database import UTCDateTime, utcnow
@@ -31,6 +31,11 @@ class Branch(db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE)
     # {"mon": [["09:00", "20:00"]], ..., "sun": []}: local times, several spans a day allowed.
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Where the clinic is, for maps apps and search engines; how to find it and where to park.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    landmarks: Mapped[str | None] = mapped_column(Text)
+    parking: Mapped[str | None] = mapped_column(Text)
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

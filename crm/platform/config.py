@@ -104,6 +104,9 @@ DEFAULTS: dict[str, Any] = {
     # Staff workflow.
     "RESPONSE_TARGET_MINUTES": 120,
     "INBOX_PAGE_SIZE": 50,
+    # Page views are added up in memory and written in one batch at most this often per worker:
+    # a crash loses at most this many seconds of counts.
+    "PAGE_VIEW_FLUSH_SECONDS": 60,
     # Exports: rows fetched and written per batch. Memory is a few batches whatever the total;
     # a batch small enough to stay in the CPU's cache exported a million rows fastest
     # (500: a third quicker than 2000; bench/export_bench.py).

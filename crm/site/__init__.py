@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("site", __name__)
 
-from crm.site import pages, views  # noqa: E402,F401  (routes register on import)
+from crm.site import machines, pages, views  # noqa: E402,F401  (routes register on import)

@@ -17,8 +17,11 @@ from markupsafe import Markup
 
 BLOG_DIR = Path(__file__).resolve().parent.parent / "content" / "blog"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-REQUIRED_FIELDS = ("title", "slug", "date", "summary", "author")
+# Health content names who wrote it, which clinician reviewed it and when (search engines and
+# readers both look for that on medical topics).
+REQUIRED_FIELDS = ("title", "slug", "date", "summary", "author", "reviewed_by", "last_reviewed")
 WORDS_PER_MINUTE = 200
+FAQ_HEADING = "frequently asked questions"
 
 
 class ArticleError(ValueError):
@@ -35,7 +38,15 @@ class Article:
     body_html: Markup
     toc_html: Markup
     reading_minutes: int
+    reviewed_by: str
+    last_reviewed: date
     interest: str | None = None
+    # (question, answer) pairs from the article's "Frequently asked questions" section.
+    faq: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def modified(self) -> date:
+        return max(self.date, self.last_reviewed)
 
 
 def all_articles() -> list[Article]:
@@ -68,16 +79,15 @@ def _parse(path: Path) -> Article:
     slug = str(post["slug"])
     if not SLUG.match(slug):
         raise ArticleError(f"{path.name}: slug {slug!r} is not lower-case words joined by '-'")
-    published = post["date"]
-    if not isinstance(published, date):
-        published = date.fromisoformat(str(published))
+    published = _date(post["date"])
     renderer = markdown.Markdown(
         extensions=["toc", "tables", "attr_list", "sane_lists"],
         extension_configs={"toc": {"toc_depth": "2-2", "permalink": False}},
         output_format="html",
     )
     body = renderer.convert(post.content)
-    words = len(post.content.split())
+    # Diagrams are inline SVG: their markup is not reading.
+    words = len(re.sub(r"<[^>]+>", " ", post.content).split())
     return Article(
         slug=slug,
         title=str(post["title"]),
@@ -88,5 +98,32 @@ def _parse(path: Path) -> Article:
         body_html=Markup(body),  # noqa: S704
         toc_html=Markup(getattr(renderer, "toc", "")),  # noqa: S704
         reading_minutes=max(1, round(words / WORDS_PER_MINUTE)),
+        reviewed_by=str(post["reviewed_by"]),
+        last_reviewed=_date(post["last_reviewed"]),
         interest=post.get("interest"),
+        faq=_faq(post.content),
     )
+
+
+def _date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _faq(content: str) -> tuple[tuple[str, str], ...]:
+    """Questions (level-3 headings) and answers (the text under each) of the FAQ section."""
+    pairs: list[tuple[str, list[str]]] = []
+    inside = False
+    for line in content.splitlines():
+        if line.startswith("## "):
+            inside = line[3:].strip().lower() == FAQ_HEADING
+        elif inside and line.startswith("### "):
+            pairs.append((line[4:].strip(), []))
+        elif inside and pairs and line.strip():
+            pairs[-1][1].append(line.strip())
+    return tuple((question, _plain(" ".join(answer))) for question, answer in pairs if answer)
+
+
+def _plain(markdown_text: str) -> str:
+    """Markdown emphasis and links reduced to their words, for structured data."""
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", markdown_text)
+    return re.sub(r"[*_`]+", "", text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, jsonify, render_template
+from flask import Response, abort, current_app, g, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -10,11 +10,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from crm.backup import backup_health
 from crm.clinic.branches import active_branches, branch_by_slug, branch_choices, weekly_hours
 from crm.intake.landing import remember_landing
+from crm.leads.catalogue import INTERESTS
 from crm.mail.status import outbox_health
 from crm.platform.extensions import db
 from crm.platform.network import bearer_token_matches, is_loopback_caller
-from crm.site import bp
+from crm.site import bp, directions, seo
 from crm.site.blog import all_articles, find_article
+from crm.site.page_views import count_view
 
 HOME_ARTICLES = 3
 
@@ -24,23 +26,38 @@ def _remember_landing() -> None:
     remember_landing()
 
 
+@bp.after_request
+def _count_view(response: Response) -> Response:
+    return count_view(response)
+
+
 @bp.app_context_processor
 def _navigation() -> dict[str, object]:
-    return {"nav_branches": branch_choices}
+    return {
+        "nav_branches": branch_choices,
+        "phone_bar_branch": directions.phone_bar_branch,
+        "directions_url": directions.directions_url,
+        "geo_uri": directions.geo_uri,
+        "whatsapp_url": directions.whatsapp_url,
+    }
 
 
 @bp.get("/")
 def home() -> str:
+    branches = active_branches()
     return render_template(
         "site/home.html",
-        branches=active_branches(),
+        branches=branches,
         articles=all_articles()[:HOME_ARTICLES],
+        page_meta=seo.home_page(branches),
     )
 
 
 @bp.get("/blog/")
 def blog_index() -> str:
-    return render_template("site/blog_index.html", articles=all_articles())
+    return render_template(
+        "site/blog_index.html", articles=all_articles(), page_meta=seo.blog_index_page()
+    )
 
 
 @bp.get("/blog/<slug>")
@@ -48,7 +65,14 @@ def article(slug: str) -> str:
     found = find_article(slug)
     if found is None:
         abort(404)
-    return render_template("site/article.html", article=found, branches=active_branches())
+    if found.interest in INTERESTS:
+        g.preferred_interest = found.interest
+    return render_template(
+        "site/article.html",
+        article=found,
+        branches=active_branches(),
+        page_meta=seo.article_page(found),
+    )
 
 
 @bp.get("/branches/<slug>")
@@ -57,7 +81,12 @@ def branch(slug: str) -> str:
     if found is None:
         abort(404)
     g.preferred_branch = found.slug
-    return render_template("site/branch.html", branch=found, hours=weekly_hours(found))
+    return render_template(
+        "site/branch.html",
+        branch=found,
+        hours=weekly_hours(found),
+        page_meta=seo.branch_page(found),
+    )
 
 
 @bp.get("/contact")
@@ -67,12 +96,15 @@ def contact() -> str:
         "site/contact.html",
         branches=branches,
         hours={branch.slug: weekly_hours(branch) for branch in branches},
+        page_meta=seo.contact_page(branches),
     )
 
 
 @bp.get("/privacy")
 def privacy() -> str:
-    return render_template("site/privacy.html", branches=active_branches())
+    return render_template(
+        "site/privacy.html", branches=active_branches(), page_meta=seo.privacy_page()
+    )
 
 
 @bp.get("/healthz")

@@ -6,6 +6,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from crm.leads.content import content_figures
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
 from crm.leads.email_status import outbox_health_for
 from crm.platform.database import utcnow
@@ -24,4 +25,5 @@ def dashboard() -> ResponseReturnValue:
         chart=daily_bars(figures.leads_per_day),
         chart_days=CHART_DAYS,
         conversion_days=CONVERSION_DAYS,
+        content=content_figures(current_user, now),
     )

@@ -73,3 +73,13 @@ def assert_accessible(page: Any, where: str) -> None:
     )
     repeated = repeated_ids(page)
     assert not repeated, f"ids used more than once on {where}: {repeated}"
+
+
+def small_targets(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.2 target-size rule alone (24 by 24 CSS px, with its exceptions for
+    links inside a sentence and for targets with enough space around them)."""
+    results = _axe.run(
+        page,
+        options={"runOnly": {"type": "rule", "values": ["target-size"]}},
+    )
+    return results.response["violations"]

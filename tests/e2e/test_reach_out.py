@@ -102,7 +102,10 @@ def test_with_javascript_the_form_sends_in_place_and_again(browser, live_server,
         enquiry = db.session.scalar(select(Enquiry))
         assert (enquiry.source_page, enquiry.utm_source) == (ARTICLE, "newsletter")
 
-    # A second, different message from the same page is stored too (a fresh submission token).
+    # A second, different message from the same page is stored too (a fresh submission token),
+    # once the visitor asks for the form again: after a success it steps aside.
+    assert not page.locator("#name").is_visible()
+    page.get_by_role("link", name="Send another message").click()
     fill_reach_out(page, phone="99000 11223")
     page.click("[data-submit]")
     page.wait_for_function(

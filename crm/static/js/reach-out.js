@@ -56,6 +56,24 @@
     var status = form.querySelector("[data-form-status]");
     var button = form.querySelector("[data-submit]");
     var idleLabel = button.textContent;
+    var fields = form.querySelector("[data-fields]");
+    var another = form.querySelector("[data-send-another]");
+
+    // The emptied form comes back only when the visitor asks for it.
+    function showFields(show) {
+      if (!fields || !another) { return; }
+      fields.hidden = !show;
+      another.hidden = show;
+    }
+
+    if (another) {
+      another.querySelector("a").addEventListener("click", function (event) {
+        event.preventDefault();
+        status.textContent = "";
+        showFields(true);
+        form.elements.name.focus();
+      });
+    }
 
     function setSending(sending) {
       form.setAttribute("aria-busy", sending ? "true" : "false");
@@ -89,6 +107,7 @@
           form.reset();
           form.elements.submission_token.value = newToken();
           showStatus(status, "success", body.message);
+          showFields(false);
           status.focus();
           return;
         }

@@ -1,0 +1,123 @@
+"""Which pages bring patients: views, enquiries that started there, and how far they got.
+
+Per branch in the viewer's scope, over the last 30 and 90 days. Views are counted per page for
+the whole site (crm/site/page_views.py knows nothing about a visitor, so not their clinic); a
+branch's enquiries are its leads created in the window, by the page of their first enquiry
+(the "first source page" exports carry). There is no appointment record yet: "booked" counts
+leads that are now at appointment booked or visited, "attended" those that have visited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import case, func, select
+
+from crm.clinic.branches import DEFAULT_ZONE
+from crm.leads.queries import scope_branch_ids, visible_leads
+from crm.models import Branch, Enquiry, Lead, LeadStatus, PageViewDay, StaffUser
+from crm.platform.extensions import db
+
+CONTENT_WINDOWS = (30, 90)
+BOOKED = (LeadStatus.APPOINTMENT_BOOKED, LeadStatus.VISITED)
+BRANCH_PAGE = re.compile(r"^/branches/([a-z0-9-]+)$")
+
+
+@dataclass(frozen=True)
+class ContentRow:
+    path: str
+    views: int
+    enquiries: int
+    booked: int
+    attended: int
+
+    @property
+    def conversion(self) -> float | None:
+        """Enquiries per view: the share of a page's readers who reached out from it."""
+        return self.enquiries / self.views if self.views else None
+
+
+@dataclass(frozen=True)
+class ContentTable:
+    branch: str
+    days: int
+    rows: list[ContentRow]
+
+
+def content_figures(user: StaffUser, now: datetime) -> list[ContentTable]:
+    branches = list(
+        db.session.scalars(
+            select(Branch)
+            .where(Branch.id.in_(scope_branch_ids(user)))
+            .order_by(Branch.sort_order, Branch.city)
+        )
+    )
+    tables = []
+    for days in CONTENT_WINDOWS:
+        since = now - timedelta(days=days)
+        views = _views_since(since)
+        leads = _leads_by_first_page(user, since)
+        for branch in branches:
+            tables.append(
+                ContentTable(branch.city, days, _rows(branch.slug, views, leads.get(branch.id)))
+            )
+    return tables
+
+
+def _views_since(since: datetime) -> dict[str, int]:
+    first_day = since.astimezone(DEFAULT_ZONE).date()
+    return dict(
+        db.session.execute(
+            select(PageViewDay.path, func.sum(PageViewDay.views))
+            .where(PageViewDay.day >= first_day)
+            .group_by(PageViewDay.path)
+        ).all()
+    )
+
+
+def _leads_by_first_page(user: StaffUser, since: datetime) -> dict[int, dict[str, list[int]]]:
+    """{branch id: {page: [enquiries, booked, attended]}} for leads created since then."""
+    scope = visible_leads(user).where(Lead.created_at >= since, Lead.status != LeadStatus.SPAM)
+    first = (
+        select(Enquiry.lead_id, func.min(Enquiry.id).label("first_id"))
+        .where(Enquiry.lead_id.in_(scope.with_only_columns(Lead.id)))
+        .group_by(Enquiry.lead_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        scope.with_only_columns(
+            Lead.branch_id,
+            Enquiry.source_page,
+            func.count(Lead.id),
+            func.sum(case((Lead.status.in_(BOOKED), 1), else_=0)),
+            func.sum(case((Lead.status == LeadStatus.VISITED, 1), else_=0)),
+        )
+        .join(first, first.c.lead_id == Lead.id)
+        .join(Enquiry, Enquiry.id == first.c.first_id)
+        .where(Enquiry.source_page.is_not(None))
+        .group_by(Lead.branch_id, Enquiry.source_page)
+    ).all()
+    figures: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    for branch_id, page, enquiries, booked, attended in rows:
+        # The page as counted for views: its path, whatever query string came with it.
+        counts = figures[branch_id][urlsplit(page).path or "/"]
+        counts[0] += enquiries
+        counts[1] += int(booked or 0)
+        counts[2] += int(attended or 0)
+    return figures
+
+
+def _rows(slug: str, views: dict[str, int], leads: dict[str, list[int]] | None) -> list[ContentRow]:
+    leads = leads or {}
+    paths = {
+        path
+        for path in set(views) | set(leads)
+        # Another clinic's page brings that clinic's patients, not this one's.
+        if not ((match := BRANCH_PAGE.match(path)) and match.group(1) != slug)
+    }
+    rows = [ContentRow(path, views.get(path, 0), *leads.get(path, [0, 0, 0])) for path in paths]
+    return sorted(rows, key=lambda row: (-row.enquiries, -row.views, row.path))
