@@ -253,6 +253,17 @@ def test_each_invalid_field_reshows_the_page_with_its_reason(client, app, field,
     assert counts(app) == (0, 0, 0, 0)
 
 
+def test_the_refusal_says_what_to_fix_after_the_oops_each_linked_to_its_field(client):
+    response = submit_reach_out(client, ARTICLE, phone="12", consent="")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    status = re.search(r"data-form-status[^>]*>(.*?)</div>", html, re.S).group(1)
+    assert status.index(FAILURE_MESSAGE) < status.index("error-summary")
+    links = re.findall(r'<li><a href="#(\w+)">([^<]*)</a></li>', status)
+    assert [field for field, _text in links] == ["phone", "consent"]
+    assert "valid phone number" in links[0][1]
+
+
 def test_a_refused_form_keeps_what_the_visitor_typed(client, app):
     response = submit_reach_out(
         client,

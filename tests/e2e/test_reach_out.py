@@ -51,6 +51,11 @@ def test_a_phone_visitor_reads_the_article_and_reaches_out(
     assert error_notice(page).inner_text().startswith(FAILURE_MESSAGE)
     assert "valid phone number" in page.inner_text("#phone-error")
     assert page.get_attribute("#phone", "aria-invalid") == "true"
+    # After "Oops!" the status says what to fix, each reason linked to its field.
+    summary = page.locator("[data-form-status] .error-summary a")
+    assert summary.count() == 1
+    assert summary.first.get_attribute("href") == "#phone"
+    assert "valid phone number" in summary.first.inner_text()
     assert typed_values(page) == typed
     # Still the article around the form: in place with JavaScript, re-rendered by the server
     # (as the answer to the POST) without it.

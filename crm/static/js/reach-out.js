@@ -52,6 +52,25 @@
     return form.querySelector("[aria-invalid='true']:not([type='hidden'])");
   }
 
+  // What to fix, in reading order, each linked to its field: said right after "Oops!".
+  function listErrors(form, status, errors) {
+    var list = document.createElement("ul");
+    list.className = "error-summary";
+    form.querySelectorAll("[data-error-for]").forEach(function (slot) {
+      var name = slot.getAttribute("data-error-for");
+      var input = form.elements[name];
+      if (!errors || !errors[name] || !input || !input.id) { return; }
+      var label = form.querySelector("label[for='" + input.id + "']");
+      var link = document.createElement("a");
+      link.href = "#" + input.id;
+      link.textContent = (label ? label.textContent.trim() + ": " : "") + errors[name].join(" ");
+      var item = document.createElement("li");
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    if (list.children.length) { status.appendChild(list); }
+  }
+
   function enhance(form) {
     var status = form.querySelector("[data-form-status]");
     var button = form.querySelector("[data-submit]");
@@ -119,6 +138,7 @@
           message = form.dataset.failure + " " + (body.message || OFFLINE_HINT);
         }
         showStatus(status, "error", message);
+        listErrors(form, status, body.errors);
         var first = showErrors(form, body.errors);
         (first || status).focus();
       }).catch(function () {
