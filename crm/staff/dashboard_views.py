@@ -6,6 +6,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from crm.leads.appointment_figures import NO_SHOW_DAYS
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
 from crm.leads.email_status import outbox_health_for
 from crm.platform.database import utcnow
@@ -24,4 +25,6 @@ def dashboard() -> ResponseReturnValue:
         chart=daily_bars(figures.leads_per_day),
         chart_days=CHART_DAYS,
         conversion_days=CONVERSION_DAYS,
+        no_show_days=NO_SHOW_DAYS,
+        now=now,
     )
