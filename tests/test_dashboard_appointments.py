@@ -5,7 +5,6 @@ source. The expected figures are worked out here from the data each test makes."
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -13,11 +12,12 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from crm.models import Appointment, Branch, Lead
+from crm.models import Branch, Lead
 from crm.platform.database import utcnow
 from crm.platform.extensions import db
+from tests.appointment_helpers import add_appointment
 from tests.staff_helpers import enter_as, make_lead, make_staff
 
 # Far from India and from UTC, so "today" at Bengaluru is not the server's nor Hyderabad's day.
@@ -74,25 +74,6 @@ SPECS = [
 ]
 
 
-def branch_id(slug: str) -> int:
-    return db.session.scalar(select(Branch.id).where(Branch.slug == slug))
-
-
-def add_appointment(lead_id: int, branch: str, starts_at: datetime, status: str) -> int:
-    appointment = Appointment(
-        lead_id=lead_id,
-        branch_id=branch_id(branch),
-        starts_at=starts_at,
-        minutes=45,
-        kind="clinic",
-        status=status,
-        uid=f"{uuid.uuid4()}@test",
-    )
-    db.session.add(appointment)
-    db.session.flush()
-    return appointment.id
-
-
 def make_specs(app, specs: list[Spec]) -> list[int]:
     now = utcnow()
     ids = []
@@ -116,9 +97,9 @@ def make_specs(app, specs: list[Spec]) -> list[int]:
                     else None,
                 )
             )
-            for days_ago, status in enumerate(spec.appointments, start=1):
-                add_appointment(lead_id, spec.branch, now - timedelta(days=days_ago), status)
             db.session.commit()
+        for days_ago, status in enumerate(spec.appointments, start=1):
+            add_appointment(app, lead_id, now - timedelta(days=days_ago), status)
         ids.append(lead_id)
     return ids
 
@@ -193,12 +174,10 @@ def test_the_no_show_rate_counts_decided_appointments_of_the_last_30_days(app):
         (31, "no_show"),  # outside the window
         (-1, "booked"),  # tomorrow
     ]
-    with app.app_context():
-        for days_ago, status in made:
-            add_appointment(lead_id, "bengaluru", now - timedelta(days=days_ago), status)
-        for days_ago in (1, 2, 3):
-            add_appointment(other, "hyderabad", now - timedelta(days=days_ago), "no_show")
-        db.session.commit()
+    for days_ago, status in made:
+        add_appointment(app, lead_id, now - timedelta(days=days_ago), status)
+    for days_ago in (1, 2, 3):
+        add_appointment(app, other, now - timedelta(days=days_ago), "no_show")
     window = [status for days_ago, status in made if 0 <= days_ago <= 30]
     no_shows, attended = window.count("no_show"), window.count("attended")
 
@@ -235,20 +214,15 @@ def test_todays_appointments_are_the_branchs_own_day_in_its_zone(app, far_bengal
     def local(day, hh, mm):
         return datetime.combine(day, time(hh, mm), FAR_ZONE)
 
-    with app.app_context():
-        early = add_appointment(lead_id, "bengaluru", local(today, 0, 15), "booked")
-        late = add_appointment(lead_id, "bengaluru", local(today, 23, 30), "attended")
-        add_appointment(lead_id, "bengaluru", local(today, 12, 0), "cancelled")
-        add_appointment(lead_id, "bengaluru", local(today - timedelta(days=1), 23, 45), "booked")
-        add_appointment(lead_id, "bengaluru", local(today + timedelta(days=1), 0, 0), "booked")
-        india_today = utcnow().astimezone(ZoneInfo("Asia/Kolkata")).date()
-        hyderabad = add_appointment(
-            theirs,
-            "hyderabad",
-            datetime.combine(india_today, time(12, 0), ZoneInfo("Asia/Kolkata")),
-            "booked",
-        )
-        db.session.commit()
+    early = add_appointment(app, lead_id, local(today, 0, 15), "booked")
+    late = add_appointment(app, lead_id, local(today, 23, 30), "attended")
+    add_appointment(app, lead_id, local(today, 12, 0), "cancelled")
+    add_appointment(app, lead_id, local(today - timedelta(days=1), 23, 45), "booked")
+    add_appointment(app, lead_id, local(today + timedelta(days=1), 0, 0), "booked")
+    india_today = utcnow().astimezone(ZoneInfo("Asia/Kolkata")).date()
+    hyderabad = add_appointment(
+        app, theirs, datetime.combine(india_today, time(12, 0), ZoneInfo("Asia/Kolkata"))
+    )
 
     agent = enter_as(app.test_client(), app, make_staff(app, "agent", "bengaluru"))
     page = agent.get("/staff/").get_data(as_text=True)
