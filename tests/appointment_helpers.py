@@ -46,6 +46,7 @@ def add_appointment(
     *,
     kind: str = "clinic",
     clinician_id: int | None = None,
+    note: str | None = None,
 ) -> int:
     """An appointment stored as it stands, in the past or with an outcome already: for reports,
     which read what booking, outcomes and time have left behind."""
@@ -59,6 +60,7 @@ def add_appointment(
             kind=kind,
             address="1 Test Road" if kind == "home" else None,
             clinician_id=clinician_id,
+            note=note,
             status=status,
             uid=f"{uuid.uuid4()}@test.example",
         )
