@@ -8,24 +8,41 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, and_, case, func, or_
 
 from crm.clinic.branches import branch_zone
 from crm.leads.appointment_queries import day_bounds
-from crm.models import Appointment, AppointmentStatus, Branch, Lead
+from crm.models import Appointment, AppointmentStatus, Branch, Clinician, Lead
 from crm.platform.extensions import db
 
 NO_SHOW_DAYS = 30
 
 
 @dataclass(frozen=True)
+class TodaysAppointment:
+    """What the dashboard says of one appointment: plain values, so figures compare by value."""
+
+    id: int
+    lead_id: int
+    patient: str | None  # None once the person is erased
+    starts_at: datetime
+    kind: str
+    clinician: str | None
+    status: str
+
+    @property
+    def reference(self) -> str:
+        return f"L-{self.lead_id:06d}"
+
+
+@dataclass(frozen=True)
 class BranchDay:
     """One branch's appointments today (cancelled ones left out), in time order."""
 
-    branch: Branch
+    slug: str
+    city: str
     zone: str
-    appointments: list[Appointment]
+    appointments: list[TodaysAppointment]
 
 
 @dataclass(frozen=True)
@@ -63,21 +80,30 @@ def todays_appointments(
                 Appointment.starts_at < end,
             )
         )
-    listed = db.session.scalars(
-        select(Appointment)
-        .options(joinedload(Appointment.lead), joinedload(Appointment.clinician))
-        .where(
-            or_(*windows),
-            Appointment.status != AppointmentStatus.CANCELLED,
-            Appointment.lead_id.in_(leads.with_only_columns(Lead.id)),
+    rows = db.session.execute(
+        leads.join(Appointment, Appointment.lead_id == Lead.id)
+        .outerjoin(Clinician, Clinician.id == Appointment.clinician_id)
+        .with_only_columns(
+            Appointment.branch_id,
+            Appointment.id,
+            Appointment.lead_id,
+            case((Lead.erased_at.is_(None), Lead.name), else_=None),
+            Appointment.starts_at,
+            Appointment.kind,
+            Clinician.name,
+            Appointment.status,
         )
+        .where(or_(*windows), Appointment.status != AppointmentStatus.CANCELLED)
         .order_by(Appointment.starts_at, Appointment.id)
     ).all()
     return [
         BranchDay(
-            branch=branch,
+            slug=branch.slug,
+            city=branch.city,
             zone=str(branch_zone(branch)),
-            appointments=[a for a in listed if a.branch_id == branch.id],
+            appointments=[
+                TodaysAppointment(*row[1:]) for row in rows if row.branch_id == branch.id
+            ],
         )
         for branch in branches
     ]
