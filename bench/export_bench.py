@@ -12,7 +12,8 @@ Builds (once) a SQLite database where every lead belongs to Bengaluru, then time
   resident set size (``wait4``): the whole process, interpreter and libraries included.
 * ``sqlite3 -csv -header`` running the export's own row query (compiled from
   ``crm.leads.export.rows.lead_rows``) wrapped to produce the same columns: reference, dates
-  shifted to branch time, branch city and assignee name joined in. No labels, no neutralisation:
+  shifted to branch time, branch city and assignee name joined in, the next appointment and
+  its outcomes' counts. No labels, no neutralisation:
   the floor of what reading these rows and writing CSV can cost.
 
 Prints rows per second, peak memory and the time ratio as JSON lines (targets: under 150 MB,
@@ -54,7 +55,9 @@ def sqlite3_query(database: Path) -> str:
         scope = resolve(
             StaffUser(role=Role.ADMIN), LeadFilters(branch="bengaluru", status=ANY), utcnow()
         )
-        rows = lead_rows(scope.query).compile(db.engine, compile_kwargs={"literal_binds": True})
+        rows = lead_rows(scope.query, utcnow()).compile(
+            db.engine, compile_kwargs={"literal_binds": True}
+        )
         db.engine.dispose()
     local = "strftime('%Y-%m-%d %H:%M', q.{column}, " + SHIFT + ")"
     # Built from the export's own compiled query and constants: nothing here comes from input.
@@ -65,7 +68,10 @@ def sqlite3_query(database: Path) -> str:
         f"{local.format(column='first_response_at')} AS first_response, "
         f"{local.format(column='next_follow_up_at')} AS next_follow_up, q.enquiry_count, "
         "q.first_source_page, q.last_source_page, q.utm_source, q.utm_medium, q.utm_campaign, "
-        f"q.latest_message FROM ({rows}) AS q JOIN branch AS b ON b.id = q.branch_id "
+        "q.latest_message, "
+        f"{local.format(column='next_appointment_at')} AS next_appointment, "
+        "q.next_appointment_kind, q.next_appointment_clinician, q.appointments_attended, "
+        f"q.no_shows FROM ({rows}) AS q JOIN branch AS b ON b.id = q.branch_id "
         "LEFT JOIN staff_user AS s ON s.id = q.assignee_id"
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,37 @@ def add_clinician(app: Flask, branch: str, name: str, active: bool = True) -> in
         db.session.add(person)
         db.session.commit()
         return person.id
+
+
+def add_appointment(
+    app: Flask,
+    lead_id: int,
+    starts_at: datetime,
+    status: str = "booked",
+    *,
+    kind: str = "clinic",
+    clinician_id: int | None = None,
+    note: str | None = None,
+) -> int:
+    """An appointment stored as it stands, in the past or with an outcome already: for reports,
+    which read what booking, outcomes and time have left behind."""
+    with app.app_context():
+        lead = db.session.get(Lead, lead_id)
+        appointment = Appointment(
+            lead_id=lead_id,
+            branch_id=lead.branch_id,
+            starts_at=starts_at,
+            minutes=45,
+            kind=kind,
+            address="1 Test Road" if kind == "home" else None,
+            clinician_id=clinician_id,
+            note=note,
+            status=status,
+            uid=f"{uuid.uuid4()}@test.example",
+        )
+        db.session.add(appointment)
+        db.session.commit()
+        return appointment.id
 
 
 def lead_version(app: Flask, lead_id: int) -> int:

@@ -14,6 +14,7 @@ from crm.leads.export.rows import BranchClock
 from crm.leads.export.writers import xlsx_chunks
 from crm.models import ExportStatus, Lead, LeadStatus
 from crm.platform.extensions import db
+from tests.appointment_helpers import add_appointment, add_clinician
 from tests.export_helpers import (
     capture,
     csv_records,
@@ -112,6 +113,11 @@ def test_one_row_per_lead_with_every_column(app, manager):
         "UTM campaign (first enquiry)": "knees-nov",
         "Latest message": "Any slot on Saturday?",
         "Other phones": "",  # every enquiry came from the lead's own number
+        "Next appointment (branch time)": "",
+        "Next appointment kind": "",
+        "Next appointment clinician": "",
+        "Appointments attended": "0",
+        "No-shows": "0",
     }
     assert rows[1]["Name"] == "Other Person" and rows[1]["Assignee"] == ""
 
@@ -126,6 +132,47 @@ def test_one_row_per_lead_with_every_column(app, manager):
     assert cells["Phone"].value == "+91 98450 12345" and cells["Phone"].data_type == "s"
     assert cells["Latest message"].value == "Any slot on Saturday?"
     assert sheet.freeze_panes == "A2"
+
+
+def test_appointment_columns_name_the_next_visit_and_count_the_outcomes(app, manager):
+    lead_id = capture(app, "hyderabad", name="Vani Reddy", phone="+919845044444")
+    quiet = capture(app, "hyderabad", name="No Visits", phone="+919845055555")
+    meera = add_clinician(app, "hyderabad", "=Dr Meera")  # typed by staff: still neutralised
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    upcoming = (now + timedelta(days=3)).replace(hour=4, minute=35)  # 10:05 in Hyderabad
+    made = [
+        (now - timedelta(days=10), "attended", "clinic", None),
+        (now - timedelta(days=5), "no_show", "clinic", None),
+        (now - timedelta(days=3), "no_show", "home", meera),
+        (now - timedelta(hours=2), "booked", "clinic", None),  # past, outcome not recorded yet
+        (now + timedelta(days=1), "cancelled", "clinic", None),
+        (upcoming, "booked", "home", meera),
+        (upcoming + timedelta(days=2), "booked", "clinic", None),
+    ]
+    for starts_at, status, kind, clinician in made:
+        add_appointment(app, lead_id, starts_at, status, kind=kind, clinician_id=clinician)
+    local = upcoming.astimezone(ZoneInfo("Asia/Kolkata")).replace(tzinfo=None)
+    statuses = [status for _at, status, _kind, _who in made]
+
+    rows = {row["Reference"]: row for row in csv_records(download(manager).data)}
+    columns = HEADER[HEADER.index("Next appointment (branch time)") :]
+    assert [rows[f"L-{lead_id:06d}"][title] for title in columns] == [
+        local.strftime("%Y-%m-%d %H:%M"),
+        "Home visit",
+        "'=Dr Meera",
+        str(statuses.count("attended")),
+        str(statuses.count("no_show")),
+    ]
+    assert [rows[f"L-{quiet:06d}"][title] for title in columns] == ["", "", "", "0", "0"]
+
+    cells = {row["Reference"]: row for row in xlsx_records(download(manager, format="xlsx").data)}
+    assert [cells[f"L-{lead_id:06d}"][title] for title in columns] == [
+        local,
+        "Home visit",
+        "=Dr Meera",
+        statuses.count("attended"),
+        statuses.count("no_show"),
+    ]
 
 
 def test_erased_leads_keep_their_row_but_not_the_person(app, manager):

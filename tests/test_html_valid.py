@@ -176,6 +176,18 @@ def build_data(app: Flask, client: FlaskClient) -> dict[str, object]:
             expected_version=None,
         )
         cancel_appointment(agent, visitor, moved.id, "Feeling better", expected_sequence=None)
+        # One soon, so the dashboard lists today's appointments (unless the run is at midnight).
+        book_appointment(
+            agent,
+            visitor,
+            starts_at=utcnow().replace(second=0, microsecond=0) + timedelta(minutes=10),
+            minutes=20,
+            kind="clinic",
+            address=None,
+            clinician_id=None,
+            note=None,
+            expected_version=None,
+        )
     spam = make_lead(app, name="Cheap Pills", message="http://spam.example")
     with app.app_context():
         manager, admin = (

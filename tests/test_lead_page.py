@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from crm.platform.extensions import db
+from tests.appointment_helpers import appointments_of, book, soon
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
 
 # A read of one lead through ``visible_leads``: the scope leaves merged leads out and names the id.
@@ -79,3 +80,36 @@ def test_a_lead_outside_the_scope_is_not_found_for_every_action(app):
     for action in ["status", "release", "erase", "access", "assign", "notes", "calls"]:
         response = agent.post(f"/staff/leads/{lead}/{action}", data={"csrf_token": token})
         assert response.status_code == 404, action
+
+
+def test_the_appointments_panel_comes_from_the_one_read(app):
+    agent = enter_as(app.test_client(), app, make_staff(app, "agent", "bengaluru"))
+    lead = make_lead(app, "bengaluru")
+    token = csrf_token(agent)
+    assert book(agent, app, token, lead, starts_at=soon(hour=11), note="bring x-rays").status_code
+    with scoped_lead_reads(app) as reads:
+        page = agent.get(f"/staff/leads/{lead}")
+    assert page.status_code == 200 and "bring x-rays" in page.get_data(as_text=True)
+    assert len(reads) == 1
+
+
+def test_refused_appointment_forms_keep_what_was_typed(app):
+    agent = enter_as(app.test_client(), app, make_staff(app, "agent", "bengaluru"))
+    lead = make_lead(app, "bengaluru")
+    token = csrf_token(agent)
+    home = book(agent, app, token, lead, kind="home", note="second floor, no lift")
+    assert home.status_code == 422
+    assert re.search(r'id="book-note"[^>]*>\s*second floor, no lift', home.get_data(as_text=True))
+
+    assert book(agent, app, token, lead, starts_at=soon(hour=10)).status_code == 303
+    [appointment] = appointments_of(app, lead)
+    base = f"/staff/leads/{lead}/appointments/{appointment['id']}"
+    moved = agent.post(
+        f"{base}/reschedule",
+        data={"csrf_token": token, "sequence": 0, "starts_at": soon(hour=15), "minutes": "5"},
+    )
+    assert moved.status_code == 422
+    text = moved.get_data(as_text=True)
+    key = f"appt{appointment['id']}-move"
+    assert re.search(rf'id="{key}-minutes"[^>]*value="5"', text)
+    assert re.search(rf'id="{key}-starts_at"[^>]*value="{soon(hour=15)}"', text)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from crm.models import EventKind, Lead, LeadEvent
+from crm.models import Appointment, EventKind, Lead, LeadEvent
 from crm.platform.extensions import db
+from tests.appointment_helpers import add_appointment, add_clinician
 from tests.staff_helpers import csrf_token, enter_as
 from tests.test_privacy_erasure import (
     OTHER,
@@ -41,7 +44,41 @@ def target_leads(app) -> list[str]:
         return [lead.reference for lead in leads_of(db.session, "+919845012345")]
 
 
+def leads_with_phone(app, phone: str) -> list[int]:
+    with app.app_context():
+        return [lead.id for lead in leads_of(db.session, phone)]
+
+
+def set_address(app, appointment_id: int, address: str) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(Appointment).where(Appointment.id == appointment_id).values(address=address)
+        )
+        db.session.commit()
+
+
 def test_the_command_gives_everything_held_at_every_branch_and_records_it(app, runner, tmp_path):
+    [bengaluru, _hyderabad] = target_leads(app)
+    [other] = leads_with_phone(app, "+919886054321")
+    seen_by = add_clinician(app, "bengaluru", "Dr Kavya Menon")
+    visit = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)  # 10:00 in Bengaluru
+    booked = [
+        (visit, "attended", "clinic", None),
+        (visit + timedelta(days=14, hours=6), "booked", "home", "Flat 4B, Lake View Road"),
+    ]
+    for starts_at, status, kind, address in booked:
+        appointment = add_appointment(
+            app,
+            int(bengaluru[2:]),
+            starts_at,
+            status,
+            kind=kind,
+            clinician_id=seen_by,
+            note="Staff only: limps on the left",
+        )
+        if address:
+            set_address(app, appointment, address)
+    add_appointment(app, other, visit, "no_show", note="Someone else's visit")
     output = tmp_path / "answer.json"
     result = runner.invoke(
         args=["leads", "access", "--phone", "98450 12345", "--output", str(output)]
@@ -70,12 +107,31 @@ def test_the_command_gives_everything_held_at_every_branch_and_records_it(app, r
     recipients = {email["to"].lower() for email in data["emails_sent_to_you"]}
     assert recipients == {TARGET["email"], TARGET_AGAIN["email"]}
     assert all(email["subject"] and email["queued_at"] for email in data["emails_sent_to_you"])
-    assert data["appointments"]["held"] is False
+    # Their appointments: when (in the clinic's time), where and how it went; not the staff's
+    # note on the booking, nor another person's visits.
+    appointments = {lead["reference"]: lead["appointments"] for lead in data["leads"]}
+    assert appointments[bengaluru] == [
+        {
+            "starts_at": starts_at.astimezone(ZoneInfo("Asia/Kolkata")).isoformat(
+                timespec="minutes"
+            ),
+            "minutes": 45,
+            "place": "Home visit" if kind == "home" else "At the clinic",
+            "address": address,
+            "status": status.replace("_", "-").capitalize(),
+        }
+        for starts_at, status, kind, address in booked
+    ]
+    assert all(lead["appointments"] == [] for lead in data["leads"][1:])
+    for text in (output.read_text(), page.read_text()):
+        assert "limps on the left" not in text and "Someone else" not in text
     for needle in [*OTHER_TRACES, OTHER["message"]]:
         assert needle not in output.read_text() and needle not in page.read_text()
 
     html = page.read_text()
     assert TARGET["message"] in html and "Hyderabad: record" in html
+    assert "2026-11-20T10:00+05:30</time> (clinic time), 45 minutes · At the clinic" in html
+    assert "Home visit: Flat 4B, Lake View Road · Booked" in html
     assert "Found 2 lead(s)" in result.output
     # The request is on the record of each lead: by the command line, and who ran it.
     events = access_events(app)

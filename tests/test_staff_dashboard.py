@@ -116,10 +116,8 @@ def test_branch_figures_match_the_hand_count(app, fixtures):
     assert figures.responses_this_week == 3
     assert figures.median_first_response_minutes == 60
     # created in the last 30 days, spam left out: 7 leads, 2 visited
-    assert [(c.label, c.visited, c.total) for c in figures.conversion_by_branch] == [
-        ("Bengaluru", 2, 7)
-    ]
-    assert [(c.label, c.visited, c.total) for c in figures.conversion_by_source] == [
+    assert [(f.label, f.attended, f.new) for f in figures.funnel_by_branch] == [("Bengaluru", 2, 7)]
+    assert [(f.label, f.attended, f.new) for f in figures.funnel_by_source] == [
         ("direct", 1, 3),
         ("google", 1, 3),
         ("instagram", 0, 1),
@@ -139,7 +137,7 @@ def test_admin_figures_cover_both_branches(app, fixtures):
     assert figures.overdue_follow_ups == 2
     assert figures.responses_this_week == 4
     assert figures.median_first_response_minutes == 45  # 10, 30, 60, 90
-    assert [(c.label, c.visited, c.total) for c in figures.conversion_by_branch] == [
+    assert [(f.label, f.attended, f.new) for f in figures.funnel_by_branch] == [
         ("Bengaluru", 2, 7),
         ("Hyderabad", 1, 2),
     ]

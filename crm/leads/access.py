@@ -3,7 +3,7 @@
 ``access_person`` finds the person by a phone number or an email address at every branch (the
 same matching as erasure, ``crm.leads.person``); ``access_lead`` finds the person behind one
 lead. Both gather the leads, enquiries (with the consent version each was given under), the
-timelines, follow-ups and the emails sent to the person, and record the request as an
+timelines, follow-ups, appointments and the emails sent to the person, and record the request as an
 ``access_request`` event on each lead found: who handled it, when, and how.
 """
 
@@ -17,19 +17,26 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm.clinic.branches import branch_zone
 from crm.leads.anonymise import Identifiers
 from crm.leads.operations import record_event
 from crm.leads.person import enquiry_emails, given_identifiers, holding, lead_identifiers
 from crm.leads.queries import get_visible_lead
-from crm.models import Enquiry, EventKind, FollowUp, Lead, LeadEvent, OutboxEmail, StaffUser
+from crm.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Enquiry,
+    EventKind,
+    FollowUp,
+    Lead,
+    LeadEvent,
+    OutboxEmail,
+    StaffUser,
+)
 from crm.platform.database import utcnow, write_transaction
 from crm.platform.extensions import db
 from crm.policy import can_give_personal_data
-
-# Said in the answer rather than left out: the person should know it was looked for.
-NO_APPOINTMENTS = (
-    "Appointments are not kept in this system; the clinic you visited holds its own records."
-)
 
 
 class AccessNotAllowed(PermissionError):
@@ -109,7 +116,6 @@ def _gather(
             },
             "handled_by": "command line" if detail.get("via") == "cli" else "staff",
             "leads": [_lead(session, lead) for lead in leads],
-            "appointments": {"held": False, "note": NO_APPOINTMENTS},
             "emails_sent_to_you": _emails(session, addresses),
         }
         for lead in leads:
@@ -129,6 +135,12 @@ def _lead(session: Session, lead: Lead) -> dict[str, Any]:
     follow_ups = session.scalars(
         select(FollowUp).where(FollowUp.lead_id == lead.id).order_by(FollowUp.due_at)
     )
+    appointments = session.scalars(
+        select(Appointment)
+        .where(Appointment.lead_id == lead.id)
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    zone = branch_zone(lead.branch)
     return {
         "reference": lead.reference,
         "clinic": lead.branch.city,
@@ -180,6 +192,18 @@ def _lead(session: Session, lead: Lead) -> dict[str, Any]:
                 "outcome": follow_up.outcome_note,
             }
             for follow_up in follow_ups
+        ],
+        # What was arranged with them: when, where and how it went. The staff's note on the
+        # booking and the clinician's name are the staff's words and people, not theirs.
+        "appointments": [
+            {
+                "starts_at": appointment.starts_at.astimezone(zone).isoformat(timespec="minutes"),
+                "minutes": appointment.minutes,
+                "place": AppointmentKind(appointment.kind).label,
+                "address": appointment.address,
+                "status": AppointmentStatus(appointment.status).label,
+            }
+            for appointment in appointments
         ],
     }
 

@@ -8,12 +8,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, or_, select
 
 from crm.clinic.branches import DEFAULT_ZONE
+from crm.leads.appointment_figures import BranchDay, NoShowRate, no_show_rates, todays_appointments
 from crm.leads.queries import scope_branch_ids, visible_leads
 from crm.leads.response_time import working_minutes
-from crm.models import Branch, FollowUp, Lead, LeadStatus, StaffUser
+from crm.models import (
+    Appointment,
+    AppointmentStatus,
+    Branch,
+    FollowUp,
+    Lead,
+    LeadStatus,
+    StaffUser,
+)
 from crm.platform.extensions import db
 
 CHART_DAYS = 30
@@ -22,14 +31,32 @@ REPORT_ZONE = DEFAULT_ZONE
 
 
 @dataclass(frozen=True)
-class Conversion:
+class Funnel:
+    """How far the leads of one branch or source got: every lead starts new; contacted means
+    someone answered it (its first move out of new); booked, that it had an appointment or was
+    booked; attended, that it came to one or was marked visited. Each step counts the leads that
+    got at least that far, so no step is larger than the one before."""
+
     label: str
-    visited: int
-    total: int
+    new: int
+    contacted: int
+    booked: int
+    attended: int
+
+    @property
+    def steps(self) -> list[tuple[str, int, float | None]]:
+        """Each step after new, with its count and its share of the step before."""
+        counts = [self.new, self.contacted, self.booked, self.attended]
+        names = ["contacted", "booked", "attended"]
+        return [
+            (name, count, count / before if before else None)
+            for name, (before, count) in zip(names, pairwise(counts), strict=True)
+        ]
 
     @property
     def rate(self) -> float | None:
-        return self.visited / self.total if self.total else None
+        """New to attended: the conversion of the whole funnel."""
+        return self.attended / self.new if self.new else None
 
 
 @dataclass
@@ -39,9 +66,12 @@ class Dashboard:
     by_status: dict[str, int] = field(default_factory=dict)
     median_first_response_minutes: float | None = None
     responses_this_week: int = 0
-    conversion_by_branch: list[Conversion] = field(default_factory=list)
-    conversion_by_source: list[Conversion] = field(default_factory=list)
+    funnel_by_branch: list[Funnel] = field(default_factory=list)
+    funnel_by_source: list[Funnel] = field(default_factory=list)
     leads_per_day: list[tuple[date, int]] = field(default_factory=list)
+    appointments_today: list[BranchDay] = field(default_factory=list)
+    no_shows: NoShowRate = field(default_factory=lambda: NoShowRate("All", 0, 0, 0))
+    no_shows_by_branch: list[NoShowRate] = field(default_factory=list)
 
 
 def dashboard_figures(user: StaffUser, now: datetime) -> Dashboard:
@@ -71,8 +101,13 @@ def dashboard_figures(user: StaffUser, now: datetime) -> Dashboard:
         .where(FollowUp.done_at.is_(None), FollowUp.due_at < now)
     )
     _first_response(figures, user, branches, now)
-    _conversion(figures, user, branches, now)
+    _funnel(figures, user, branches, now)
     figures.leads_per_day = _leads_per_day(user, branches, now)
+    in_order = sorted(branches.values(), key=lambda branch: (branch.sort_order, branch.id))
+    leads = _in_branches(user, branches)
+    open_now = [branch for branch in in_order if branch.active]
+    figures.appointments_today = todays_appointments(leads, open_now, now)
+    figures.no_shows, figures.no_shows_by_branch = no_show_rates(leads, in_order, now)
     return figures
 
 
@@ -106,32 +141,48 @@ def _first_response(
     figures.median_first_response_minutes = statistics.median(minutes) if minutes else None
 
 
-def _conversion(
+def _funnel(
     figures: Dashboard, user: StaffUser, branches: dict[int, Branch], now: datetime
 ) -> None:
-    """Visited ÷ all leads created in the last 30 days, spam left out."""
+    """The funnel of leads created in the last 30 days, spam left out, counted by the database
+    per (branch, source); the few grouped rows are then added up along each axis."""
     since = now - timedelta(days=CONVERSION_DAYS)
+    had_appointment = select(Appointment.id).where(Appointment.lead_id == Lead.id).exists()
+    came = (
+        select(Appointment.id)
+        .where(Appointment.lead_id == Lead.id, Appointment.status == AppointmentStatus.ATTENDED)
+        .exists()
+    )
+    attended = or_(Lead.status == LeadStatus.VISITED, came)
+    booked = or_(
+        Lead.status.in_([LeadStatus.APPOINTMENT_BOOKED, LeadStatus.VISITED]), had_appointment
+    )
+    contacted = or_(Lead.first_response_at.is_not(None), booked)
     rows = db.session.execute(
         _in_branches(user, branches)
-        .with_only_columns(Lead.branch_id, Lead.source, Lead.status, func.count(Lead.id))
+        .with_only_columns(
+            Lead.branch_id,
+            Lead.source,
+            func.count(Lead.id),
+            *(func.sum(case((reached, 1), else_=0)) for reached in (contacted, booked, attended)),
+        )
         .where(Lead.created_at >= since, Lead.status != LeadStatus.SPAM)
-        .group_by(Lead.branch_id, Lead.source, Lead.status)
+        .group_by(Lead.branch_id, Lead.source)
     ).all()
-    totals: dict[str, Counter[str]] = {"branch": Counter(), "source": Counter()}
-    visits: dict[str, Counter[str]] = {"branch": Counter(), "source": Counter()}
-    for branch_id, source, status, count in rows:
+    tallies: dict[str, dict[str, Counter[int]]] = {"branch": {}, "source": {}}
+    for branch_id, source, *counts in rows:
         for axis, key in (("branch", branches[branch_id].city), ("source", source)):
-            totals[axis][key] += count
-            if status == LeadStatus.VISITED:
-                visits[axis][key] += count
-    figures.conversion_by_branch = [
-        Conversion(key, visits["branch"][key], total)
-        for key, total in sorted(totals["branch"].items())
-    ]
-    figures.conversion_by_source = [
-        Conversion(key, visits["source"][key], total)
-        for key, total in sorted(totals["source"].items(), key=lambda item: (-item[1], item[0]))
-    ]
+            tally = tallies[axis].setdefault(key, Counter())
+            for step, count in enumerate(counts):
+                tally[step] += int(count or 0)
+
+    def funnels(axis: str) -> list[Funnel]:
+        return [
+            Funnel(key, *(tally[step] for step in range(4))) for key, tally in tallies[axis].items()
+        ]
+
+    figures.funnel_by_branch = sorted(funnels("branch"), key=lambda f: f.label)
+    figures.funnel_by_source = sorted(funnels("source"), key=lambda f: (-f.new, f.label))
 
 
 def _leads_per_day(

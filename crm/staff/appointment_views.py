@@ -1,4 +1,5 @@
-"""Appointments: the lead page's panel and actions, and the day's list for the front desk.
+"""Appointments: the lead page's actions, and the day's list for the front desk (the lead
+page's panel is read in crm/staff/appointment_panel.py).
 
 Each action parses one form, calls one operation (crm.leads.appointments) and answers: a 303
 back to the lead page, or the page again with the problem said.
@@ -6,21 +7,19 @@ back to the lead page, or the page again with the problem said.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from itertools import groupby
-from typing import Any
 
-from flask import abort, g, render_template, request
+from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from crm.clinic.branches import active_branches, branch_zone
 from crm.leads import appointments as ops
 from crm.leads.appointment_mail import whatsapp_text
-from crm.leads.appointment_queries import branch_appointments, lead_appointments
+from crm.leads.appointment_queries import branch_appointments
 from crm.leads.clinicians import clinicians_of
-from crm.models import AppointmentKind, AppointmentStatus, Branch, Lead
+from crm.models import AppointmentKind, AppointmentStatus, Branch
 from crm.platform.database import utcnow
 from crm.policy import can_edit_clinicians, sees_all_branches
 from crm.staff import bp
@@ -32,80 +31,19 @@ from crm.staff.appointment_forms import (
     OutcomeForm,
     RescheduleForm,
 )
+from crm.staff.appointment_panel import cancel_key, clinician_choices, reschedule_key
 from crm.staff.forms import choices
 from crm.staff.lead_page import load_lead_or_404
 from crm.staff.lead_views import invalid_lead_form, perform_lead_action
-
-
-def _clinician_choices(branch_id: int, keep: int | None = None) -> list:  # type: ignore[type-arg]
-    people = [c for c in clinicians_of(branch_id) if c.active or c.id == keep]
-    return choices([(str(c.id), c.name) for c in people], "Anyone (not decided)")
-
-
-def _own_ids(form: FlaskForm, prefix: str) -> FlaskForm:
-    """Several appointment forms share the lead page: each field gets an id of its own."""
-    for field in form:
-        field.id = f"{prefix}-{field.name}"
-        field.label.field_id = field.id
-    return form
-
-
-# --- The lead page's panel -----------------------------------------------------------------------
-
-
-@bp.app_template_global()
-def appointment_panel(lead: Lead) -> dict[str, Any]:
-    """What templates/staff/lead/_appointments.html shows for this lead."""
-    zone = branch_zone(lead.branch)
-    now = utcnow()
-    items = []
-    for appointment in lead_appointments(lead):
-        item: dict[str, Any] = {"appointment": appointment, "forms": None}
-        if appointment.is_booked and lead.erased_at is None:
-            key = f"appt{appointment.id}"
-            submitted = g.get("appointment_forms", {}).get(appointment.id, {})
-            reschedule = submitted.get("reschedule") or RescheduleForm(
-                formdata=None,
-                sequence=appointment.sequence,
-                starts_at=appointment.starts_at.astimezone(zone).replace(tzinfo=None),
-                minutes=appointment.minutes,
-                clinician=str(appointment.clinician_id or ""),
-            )
-            reschedule.clinician.choices = _clinician_choices(
-                lead.branch_id, appointment.clinician_id
-            )
-            item["forms"] = {
-                "reschedule": _own_ids(reschedule, f"{key}-move"),
-                "cancel": _own_ids(
-                    submitted.get("cancel")
-                    or CancelForm(formdata=None, sequence=appointment.sequence),
-                    f"{key}-cancel",
-                ),
-                "outcome": OutcomeForm(formdata=None, sequence=appointment.sequence),
-                "started": appointment.starts_at <= now,
-            }
-            item["whatsapp"] = whatsapp_text(appointment, lead.branch)
-        items.append(item)
-    book = None
-    if lead.erased_at is None and lead.status in ops.BOOKABLE:
-        tomorrow = (now.astimezone(zone) + timedelta(days=1)).date()
-        book = g.get("book_form") or BookAppointmentForm(
-            formdata=None, starts_at=datetime.combine(tomorrow, time(10, 0))
-        )
-        book.version.data = lead.version
-        book.clinician.choices = _clinician_choices(lead.branch_id)
-        _own_ids(book, "book")
-    return {"items": items, "book": book, "zone": str(zone)}
 
 
 @bp.post("/leads/<int:lead_id>/appointments")
 def appointment_book(lead_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = BookAppointmentForm()
-    form.clinician.choices = _clinician_choices(lead.branch_id)
-    g.book_form = form
+    form.clinician.choices = clinician_choices(lead.branch_id)
     if not form.validate():
-        return invalid_lead_form(lead, form)
+        return invalid_lead_form(lead, form, book=form)
     return perform_lead_action(
         lead,
         lambda: ops.book_appointment(
@@ -120,21 +58,18 @@ def appointment_book(lead_id: int) -> ResponseReturnValue:
             expected_version=form.version.data,
         ),
         "Appointment booked.",
+        book=form,
     )
-
-
-def _keep(appointment_id: int, name: str, form: FlaskForm) -> None:
-    g.setdefault("appointment_forms", {}).setdefault(appointment_id, {})[name] = form
 
 
 @bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/reschedule")
 def appointment_reschedule(lead_id: int, appointment_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = RescheduleForm()
-    form.clinician.choices = _clinician_choices(lead.branch_id, _current_clinician(form))
-    _keep(appointment_id, "reschedule", form)
+    form.clinician.choices = clinician_choices(lead.branch_id, _current_clinician(form))
+    kept = {reschedule_key(appointment_id): form}
     if not form.validate():
-        return invalid_lead_form(lead, form)
+        return invalid_lead_form(lead, form, **kept)
     return perform_lead_action(
         lead,
         lambda: ops.reschedule_appointment(
@@ -147,6 +82,7 @@ def appointment_reschedule(lead_id: int, appointment_id: int) -> ResponseReturnV
             expected_sequence=form.sequence.data,
         ),
         "Appointment moved.",
+        **kept,
     )
 
 
@@ -160,9 +96,9 @@ def _current_clinician(form: RescheduleForm) -> int | None:
 def appointment_cancel(lead_id: int, appointment_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = CancelForm()
-    _keep(appointment_id, "cancel", form)
+    kept = {cancel_key(appointment_id): form}
     if not form.validate():
-        return invalid_lead_form(lead, form)
+        return invalid_lead_form(lead, form, **kept)
     return perform_lead_action(
         lead,
         lambda: ops.cancel_appointment(
@@ -173,6 +109,7 @@ def appointment_cancel(lead_id: int, appointment_id: int) -> ResponseReturnValue
             expected_sequence=form.sequence.data,
         ),
         "Appointment cancelled.",
+        **kept,
     )
 
 

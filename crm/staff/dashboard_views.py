@@ -6,6 +6,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from crm.leads.appointment_figures import NO_SHOW_DAYS
 from crm.leads.content import content_figures
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
 from crm.leads.email_status import outbox_health_for
@@ -26,4 +27,6 @@ def dashboard() -> ResponseReturnValue:
         chart_days=CHART_DAYS,
         conversion_days=CONVERSION_DAYS,
         content=content_figures(current_user, now),
+        no_show_days=NO_SHOW_DAYS,
+        now=now,
     )

@@ -34,6 +34,7 @@ from crm.policy import (
     can_merge,
     follow_up_targets,
 )
+from crm.staff.appointment_panel import AppointmentPanel, build_appointment_panel
 from crm.staff.forms import (
     AccessForm,
     AssignForm,
@@ -95,6 +96,7 @@ class LeadPage:
     may_give_data: bool
     may_erase: bool
     enquiries: list[Enquiry]
+    appointments: AppointmentPanel
     follow_ups: list[FollowUp]
     emails: list[EmailState]
     other_phones: list[str]
@@ -144,16 +146,18 @@ def build_lead_page(
 ) -> LeadPage:
     """The page's read model; ``submitted`` forms (a refused action) keep what was typed."""
     now = utcnow()
+    submitted = submitted or {}
     assign_staff, movable = assign_choices(actor, lead)
     return LeadPage(
         lead=lead,
-        forms=_forms(actor, lead, assign_staff, submitted or {}),
+        forms=_forms(actor, lead, assign_staff, submitted),
         complete_form=CompleteFollowUpForm(formdata=None),
         merge_lookup=MergeLookupForm(formdata=None) if can_merge(actor) else None,
         can_move_lead=movable,
         may_give_data=can_give_personal_data(actor),
         may_erase=can_erase(actor) and lead.erased_at is None,
         enquiries=lead_enquiries(lead),
+        appointments=build_appointment_panel(lead, submitted, now),
         follow_ups=lead_follow_ups(lead),
         emails=emails_for_lead(lead.id),
         other_phones=other_phones(lead),

@@ -19,7 +19,17 @@ from sqlalchemy.orm import aliased
 from crm.clinic.branches import branch_zone
 from crm.leads.catalogue import INTERESTS
 from crm.leads.export.cells import neutralise, spreadsheet_phone
-from crm.models import STATUS_LABELS, Branch, Enquiry, Lead, LostReason
+from crm.models import (
+    STATUS_LABELS,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Branch,
+    Clinician,
+    Enquiry,
+    Lead,
+    LostReason,
+)
 
 HEADER = (
     "Reference",
@@ -44,6 +54,12 @@ HEADER = (
     "Latest message",
     # Numbers the person gave with their enquiries besides the lead's own (after a merge).
     "Other phones",
+    # The earliest booked appointment still to come, and the outcomes of those that came.
+    "Next appointment (branch time)",
+    "Next appointment kind",
+    "Next appointment clinician",
+    "Appointments attended",
+    "No-shows",
 )
 
 # Between the numbers in "Other phones"; never part of a phone number.
@@ -52,10 +68,36 @@ PHONE_SEPARATOR = " "
 Shape = Callable[[Row[Any]], list[Any]]
 
 
-def lead_rows(scope: Select[tuple[Lead]]) -> Select[Any]:
-    """The export's columns for the leads of ``scope``, in reference order."""
+def lead_rows(scope: Select[tuple[Lead]], now: datetime) -> Select[Any]:
+    """The export's columns for the leads of ``scope``, in reference order; "next appointment"
+    means the first booked one starting at or after ``now``."""
     first = aliased(Enquiry, name="first_enquiry")
     last = aliased(Enquiry, name="last_enquiry")
+    upcoming = aliased(Appointment, name="next_appointment")
+    next_id = (
+        select(Appointment.id)
+        .where(
+            Appointment.lead_id == Lead.id,
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.starts_at >= now,
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+        .limit(1)
+        .correlate(Lead)
+        .scalar_subquery()
+    )
+    # Counted once over the appointments with an outcome and joined by lead: one grouped pass,
+    # not a count per lead.
+    outcomes = (
+        select(
+            Appointment.lead_id,
+            _count_of(AppointmentStatus.ATTENDED).label("attended"),
+            _count_of(AppointmentStatus.NO_SHOW).label("no_shows"),
+        )
+        .where(Appointment.status.in_([AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW]))
+        .group_by(Appointment.lead_id)
+        .subquery("outcomes")
+    )
 
     def edge(aggregate: Any) -> Any:
         return (
@@ -115,12 +157,24 @@ def lead_rows(scope: Select[tuple[Lead]]) -> Select[Any]:
             last.source_page.label("last_source_page"),
             latest_message.label("latest_message"),
             other_phones.label("other_phones"),
+            _plain(upcoming.starts_at).label("next_appointment_at"),
+            upcoming.kind.label("next_appointment_kind"),
+            Clinician.name.label("next_appointment_clinician"),
+            func.coalesce(outcomes.c.attended, 0).label("appointments_attended"),
+            func.coalesce(outcomes.c.no_shows, 0).label("no_shows"),
         )
         .select_from(Lead)
         .outerjoin(first, first.id == edge(func.min))
         .outerjoin(last, last.id == edge(func.max))
+        .outerjoin(upcoming, upcoming.id == next_id)
+        .outerjoin(Clinician, Clinician.id == upcoming.clinician_id)
+        .outerjoin(outcomes, outcomes.c.lead_id == Lead.id)
         .order_by(Lead.id)
     )
+
+
+def _count_of(status: AppointmentStatus) -> Any:
+    return func.sum(case((Appointment.status == status, 1), else_=0))
 
 
 def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: bool) -> Shape:
@@ -142,6 +196,7 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
     interest = {key: text(label) for key, label in INTERESTS.items()}
     status = {key.value: label for key, label in STATUS_LABELS.items()}
     lost = {reason.value: reason.label for reason in LostReason}
+    kinds = {kind.value: kind.label for kind in AppointmentKind}
 
     def shape(row: Row[Any]) -> list[Any]:
         (
@@ -166,6 +221,11 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
             last_page,
             message,
             others,
+            appointment_at,
+            appointment_kind,
+            clinician,
+            attended,
+            no_shows,
         ) = row
         stamp = stamps[branch_id]
         if erased:
@@ -191,6 +251,11 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
             text(utm_campaign) if utm_campaign else "",
             text(message) if message else "",
             _phone_list(others, text) if others else "",
+            stamp(appointment_at) if appointment_at else None,
+            kinds.get(appointment_kind, "") if appointment_kind else "",
+            text(clinician) if clinician else "",
+            attended,
+            no_shows,
         ]
 
     return shape

@@ -130,7 +130,7 @@ def start_export(
         record_id=record_id,
         filename=filename,
         format=chosen,
-        query=lead_rows(scope.query),
+        query=lead_rows(scope.query, now),
         shape=shape,
         batch_rows=batch_rows,
     )

@@ -61,6 +61,11 @@ COLUMN_WIDTHS = {
     "UTM campaign (first enquiry)": 16,
     "Latest message": 60,
     "Other phones": 20,
+    "Next appointment (branch time)": 16,
+    "Next appointment kind": 13,
+    "Next appointment clinician": 18,
+    "Appointments attended": 11,
+    "No-shows": 9,
 }
 DEFAULT_WIDTH = 16
 WIDTHS = tuple(COLUMN_WIDTHS.get(title, DEFAULT_WIDTH) for title in HEADER)
