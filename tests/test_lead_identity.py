@@ -4,13 +4,16 @@ lead of its own (linked), and managers merge two leads of one person by hand."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
 from crm.intake.forms import SUCCESS_MESSAGE
-from crm.models import Enquiry, EventKind, FollowUp, Lead, LeadEvent, OutboxEmail
+from crm.models import Appointment, Enquiry, EventKind, FollowUp, Lead, LeadEvent, OutboxEmail
+from crm.platform.database import utcnow
 from crm.platform.extensions import db
+from tests.appointment_helpers import add_appointment
 from tests.export_helpers import csv_records, download
 from tests.helpers import form_fields, submit_reach_out
 from tests.staff_helpers import csrf_token, enter_as, make_lead, staff_cast
@@ -382,6 +385,15 @@ def test_a_copy_for_one_of_a_family_holds_only_their_own_lead(app, family, cast)
     copy = response.get_json()
     assert [lead["reference"] for lead in copy["leads"]] == [f"L-{family['sunita']:06d}"]
     assert "Ravi" not in response.get_data(as_text=True)
+
+
+def test_a_merge_moves_the_appointments_too(app, twice):
+    keep, gone, manager = twice["keep"], twice["gone"], twice["manager"]
+    booked = add_appointment(app, gone, utcnow() + timedelta(days=2))
+    assert merge(manager, keep, f"L-{gone:06d}").status_code == 303
+    with app.app_context():
+        assert db.session.get(Appointment, booked).lead_id == keep
+    assert f'data-appointment="{booked}"' in page(manager, keep)
 
 
 def test_a_lead_merged_twice_leads_to_the_last_survivor(app, cast):

@@ -3,8 +3,8 @@
 Per branch in the viewer's scope, over the last 30 and 90 days. Views are counted per page for
 the whole site (crm/site/page_views.py knows nothing about a visitor, so not their clinic); a
 branch's enquiries are its leads created in the window, by the page of their first enquiry
-(the "first source page" exports carry). There is no appointment record yet: "booked" counts
-leads that are now at appointment booked or visited, "attended" those that have visited.
+(the "first source page" exports carry). Booked and attended are counted as the dashboard's
+funnel counts them (``reached_booking``, ``reached_visit``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import case, func, select
 
 from crm.clinic.branches import DEFAULT_ZONE
+from crm.leads.dashboard import reached_booking, reached_visit
 from crm.leads.queries import scope_branch_ids, visible_leads
 from crm.models import Branch, Enquiry, Lead, LeadStatus, PageViewDay, StaffUser
 from crm.platform.extensions import db
 
 CONTENT_WINDOWS = (30, 90)
-BOOKED = (LeadStatus.APPOINTMENT_BOOKED, LeadStatus.VISITED)
 BRANCH_PAGE = re.compile(r"^/branches/([a-z0-9-]+)$")
 
 
@@ -93,8 +93,8 @@ def _leads_by_first_page(user: StaffUser, since: datetime) -> dict[int, dict[str
             Lead.branch_id,
             Enquiry.source_page,
             func.count(Lead.id),
-            func.sum(case((Lead.status.in_(BOOKED), 1), else_=0)),
-            func.sum(case((Lead.status == LeadStatus.VISITED, 1), else_=0)),
+            func.sum(case((reached_booking(), 1), else_=0)),
+            func.sum(case((reached_visit(), 1), else_=0)),
         )
         .join(first, first.c.lead_id == Lead.id)
         .join(Enquiry, Enquiry.id == first.c.first_id)

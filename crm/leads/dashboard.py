@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
 from crm.clinic.branches import DEFAULT_ZONE
 from crm.leads.appointment_figures import BranchDay, NoShowRate, no_show_rates, todays_appointments
@@ -141,22 +141,31 @@ def _first_response(
     figures.median_first_response_minutes = statistics.median(minutes) if minutes else None
 
 
+def reached_booking() -> ColumnElement[bool]:
+    """The lead had an appointment, or was booked (by status, as before appointments were kept)."""
+    had_appointment = select(Appointment.id).where(Appointment.lead_id == Lead.id).exists()
+    return or_(
+        Lead.status.in_([LeadStatus.APPOINTMENT_BOOKED, LeadStatus.VISITED]), had_appointment
+    )
+
+
+def reached_visit() -> ColumnElement[bool]:
+    """The person came to an appointment, or the lead was marked visited."""
+    came = (
+        select(Appointment.id)
+        .where(Appointment.lead_id == Lead.id, Appointment.status == AppointmentStatus.ATTENDED)
+        .exists()
+    )
+    return or_(Lead.status == LeadStatus.VISITED, came)
+
+
 def _funnel(
     figures: Dashboard, user: StaffUser, branches: dict[int, Branch], now: datetime
 ) -> None:
     """The funnel of leads created in the last 30 days, spam left out, counted by the database
     per (branch, source); the few grouped rows are then added up along each axis."""
     since = now - timedelta(days=CONVERSION_DAYS)
-    had_appointment = select(Appointment.id).where(Appointment.lead_id == Lead.id).exists()
-    came = (
-        select(Appointment.id)
-        .where(Appointment.lead_id == Lead.id, Appointment.status == AppointmentStatus.ATTENDED)
-        .exists()
-    )
-    attended = or_(Lead.status == LeadStatus.VISITED, came)
-    booked = or_(
-        Lead.status.in_([LeadStatus.APPOINTMENT_BOOKED, LeadStatus.VISITED]), had_appointment
-    )
+    booked, attended = reached_booking(), reached_visit()
     contacted = or_(Lead.first_response_at.is_not(None), booked)
     rows = db.session.execute(
         _in_branches(user, branches)

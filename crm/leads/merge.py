@@ -19,6 +19,7 @@ from crm.leads.capture import lock_person
 from crm.leads.operations import StaleLead, WorkflowError, record_event
 from crm.leads.queries import LeadNotFound, get_visible_lead, merged_into, visible_leads
 from crm.models import (
+    Appointment,
     Branch,
     Enquiry,
     EventKind,
@@ -175,6 +176,7 @@ def _move_everything(session: Session, survivor: Lead, merged: Lead) -> dict[str
         ("events", LeadEvent),
         ("follow_ups", FollowUp),
         ("emails", OutboxEmail),
+        ("appointments", Appointment),
     ):
         result = session.execute(
             update(model)
