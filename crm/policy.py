@@ -129,3 +129,10 @@ def can_give_personal_data(actor: StaffUser) -> bool:
 def can_edit_clinicians(actor: StaffUser, branch_id: int) -> bool:
     """A branch's clinician list is its managers' to keep (and any admin's)."""
     return sees_all_branches(actor) or (can_assign_others(actor) and actor.branch_id == branch_id)
+
+
+def records_enquiries_for(actor: StaffUser, branch_id: int) -> bool:
+    """Whose enquiries ``actor`` may record at the desk: their own branch's (an admin: any)."""
+    return sees_all_branches(actor) or (
+        actor.branch_id is not None and actor.branch_id == branch_id
+    )

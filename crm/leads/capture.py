@@ -22,6 +22,7 @@ from crm.leads.pipeline import SystemMove, change_lead_status
 from crm.models import (
     OPEN_STATUSES,
     Branch,
+    Channel,
     Enquiry,
     EventKind,
     Lead,
@@ -84,6 +85,9 @@ class Submission:
     client_address_hash: str | None = None
     # Why the spam defence already distrusts this submission (crm.intake.spam), if it does.
     filtered_reason: str | None = None
+    # An enquiry staff recorded at the desk (phone, walk-in, ...): how it came, and who took it.
+    channel: str = Channel.WEB
+    recorded_by_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +174,7 @@ def _new_lead(
         email=submission.email,
         interest=submission.interest,
         source=lead_source(submission),
+        channel=submission.channel,
         status=status,
         enquiry_count=0,
         created_at=now,
@@ -199,6 +204,8 @@ def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None
         user_agent=submission.user_agent,
         client_address_hash=submission.client_address_hash,
         filtered_reason=filtered_reason,
+        channel=submission.channel,
+        recorded_by_id=submission.recorded_by_id,
         created_at=now,
         **{name: submission.utm.get(name) or None for name in UTM_FIELDS},
     )
@@ -259,6 +266,9 @@ def _same_phone(phone: str):  # type: ignore[no-untyped-def]
 
 def lead_source(submission: Submission) -> str:
     """The channel a new lead came through, for the dashboard's conversion by source."""
+    if submission.channel != Channel.WEB:
+        # Recorded at the desk: no campaign brought it, and "direct" would claim a web visit.
+        return str(submission.channel)
     tag = (submission.utm.get("utm_source") or "").strip().lower()
     return tag[:100] if tag else "direct"
 

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select
 from crm.clinic.branches import DEFAULT_ZONE
 from crm.leads.queries import scope_branch_ids, visible_leads
 from crm.leads.response_time import working_minutes
-from crm.models import Branch, FollowUp, Lead, LeadStatus, StaffUser
+from crm.models import CHANNEL_LABELS, Branch, FollowUp, Lead, LeadStatus, StaffUser
 from crm.platform.extensions import db
 
 CHART_DAYS = 30
@@ -41,6 +41,7 @@ class Dashboard:
     responses_this_week: int = 0
     conversion_by_branch: list[Conversion] = field(default_factory=list)
     conversion_by_source: list[Conversion] = field(default_factory=list)
+    conversion_by_channel: list[Conversion] = field(default_factory=list)
     leads_per_day: list[tuple[date, int]] = field(default_factory=list)
 
 
@@ -113,14 +114,18 @@ def _conversion(
     since = now - timedelta(days=CONVERSION_DAYS)
     rows = db.session.execute(
         _in_branches(user, branches)
-        .with_only_columns(Lead.branch_id, Lead.source, Lead.status, func.count(Lead.id))
+        .with_only_columns(
+            Lead.branch_id, Lead.source, Lead.channel, Lead.status, func.count(Lead.id)
+        )
         .where(Lead.created_at >= since, Lead.status != LeadStatus.SPAM)
-        .group_by(Lead.branch_id, Lead.source, Lead.status)
+        .group_by(Lead.branch_id, Lead.source, Lead.channel, Lead.status)
     ).all()
-    totals: dict[str, Counter[str]] = {"branch": Counter(), "source": Counter()}
-    visits: dict[str, Counter[str]] = {"branch": Counter(), "source": Counter()}
-    for branch_id, source, status, count in rows:
-        for axis, key in (("branch", branches[branch_id].city), ("source", source)):
+    axes = ("branch", "source", "channel")
+    totals: dict[str, Counter[str]] = {axis: Counter() for axis in axes}
+    visits: dict[str, Counter[str]] = {axis: Counter() for axis in axes}
+    for branch_id, source, channel, status, count in rows:
+        keys = (branches[branch_id].city, source, CHANNEL_LABELS.get(channel, channel))
+        for axis, key in zip(axes, keys, strict=True):
             totals[axis][key] += count
             if status == LeadStatus.VISITED:
                 visits[axis][key] += count
@@ -128,10 +133,13 @@ def _conversion(
         Conversion(key, visits["branch"][key], total)
         for key, total in sorted(totals["branch"].items())
     ]
-    figures.conversion_by_source = [
-        Conversion(key, visits["source"][key], total)
-        for key, total in sorted(totals["source"].items(), key=lambda item: (-item[1], item[0]))
-    ]
+    figures.conversion_by_source, figures.conversion_by_channel = (
+        [
+            Conversion(key, visits[axis][key], total)
+            for key, total in sorted(totals[axis].items(), key=lambda item: (-item[1], item[0]))
+        ]
+        for axis in ("source", "channel")
+    )
 
 
 def _leads_per_day(
