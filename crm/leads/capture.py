@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm.leads.auto_assign import assign_in_turn
 from crm.leads.notifications import queue_lead_emails
 from crm.leads.operations import record_event
 from crm.leads.pipeline import SystemMove, change_lead_status
@@ -154,6 +155,9 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     detail = {"enquiry_id": enquiry.id, "repeat": repeat}
     record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
     queue_lead_emails(session, lead, enquiry, branch, repeat=repeat, now=now)
+    if not repeat:
+        # A returning person's lead stays with whoever already has it.
+        assign_in_turn(session, lead, now)
     return CaptureResult(
         Outcome.MERGED if repeat else Outcome.CREATED, lead_id=lead.id, enquiry_id=enquiry.id
     )

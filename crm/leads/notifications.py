@@ -109,6 +109,32 @@ def queue_lead_emails(
         record_event(session, None, lead, EventKind.EMAIL, now, detail)
 
 
+def queue_assignee_alert(
+    session: Session, lead: Lead, assignee: StaffUser, *, now: datetime
+) -> None:
+    """Tell the person a lead was just given to, so it is not left until they open the inbox."""
+    alert = render_message(
+        "assignee_alert",
+        f"A new lead for you at {lead.branch.city}: {lead.name}",
+        lead=lead,
+        assignee=assignee,
+        branch=lead.branch,
+    )
+    email = queue_email(
+        session,
+        kind=EmailKind.ASSIGNEE_ALERT,
+        to=assignee.email,
+        subject=alert.subject,
+        text_body=alert.text_body,
+        html_body=alert.html_body,
+        lead_id=lead.id,
+        not_before=now,
+    )
+    session.flush()
+    detail = {"outbox_id": email.id, "kind": email.kind}
+    record_event(session, None, lead, EventKind.EMAIL, now, detail)
+
+
 def record_delivery(session: Session, outcome: DeliveryOutcome) -> None:
     """The lead's timeline says when its email went out, never will, or was queued again."""
     if outcome.lead_id is None:

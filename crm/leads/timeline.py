@@ -41,6 +41,8 @@ def describe(event: LeadEvent) -> str:
         return text
     if kind == EventKind.ASSIGNED:
         name = detail.get("to_name")
+        if name and detail.get("automatic"):
+            return f"Assigned to {name} automatically, in turn."
         return f"Assigned to {name}." if name else "Unassigned."
     if kind == EventKind.NOTE:
         return "Note added."

@@ -3,7 +3,7 @@ by staff through the same intake as the website's form (``crm.leads.capture``)."
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,10 +14,11 @@ from wtforms.validators import DataRequired, ValidationError
 from crm.clinic.branches import active_branches
 from crm.clinic.consent import current_consent
 from crm.intake.forms import ReachOutForm, new_submission_token
+from crm.leads.auto_assign import AutoAssignRefused, set_auto_assign
 from crm.leads.capture import Outcome, Submission, UnknownBranch, capture_lead
-from crm.models import DESK_CHANNELS, StaffUser
+from crm.models import DESK_CHANNELS, Branch, StaffUser
 from crm.platform.database import utcnow
-from crm.policy import records_enquiries_for
+from crm.policy import can_set_auto_assign, records_enquiries_for, sees_all_branches
 from crm.staff import bp
 
 
@@ -130,3 +131,36 @@ def _page(form: DeskEnquiryForm, code: int = 200) -> ResponseReturnValue:
         render_template("staff/new_lead.html", form=form, consent=current_consent()),
         code,
     )
+
+
+class AutoAssignForm(FlaskForm):
+    on = HiddenField()
+
+
+@bp.post("/branches/<slug>/auto-assign")
+def auto_assign(slug: str) -> ResponseReturnValue:
+    form = AutoAssignForm()
+    if not form.validate() or form.on.data not in ("1", "0"):
+        flash("This form had expired, so nothing changed. Please try again.", "error")
+        return redirect(url_for("staff.inbox"), code=303)
+    try:
+        branch = set_auto_assign(current_user, slug, form.on.data == "1")
+    except AutoAssignRefused:
+        abort(404)
+    if branch.auto_assign:
+        flash(f"New leads at {branch.city} now go to its agents in turn.", "success")
+    else:
+        flash(f"New leads at {branch.city} now wait for someone to take them.", "success")
+    return redirect(
+        url_for("staff.inbox", branch=slug if sees_all_branches(current_user) else None), code=303
+    )
+
+
+def auto_assign_form(branch: Branch | None) -> AutoAssignForm | None:
+    """The inbox's switch for its branch's automatic assignment, for those who may use it."""
+    if branch is None or not can_set_auto_assign(current_user, branch.id):
+        return None
+    form = AutoAssignForm()
+    form.on.data = "0" if branch.auto_assign else "1"
+    form.branch_slug = branch.slug
+    return form
