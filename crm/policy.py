@@ -132,6 +132,12 @@ def takes_leads_in_turn() -> ColumnElement[bool]:
     return StaffUser.role == Role.AGENT
 
 
+def runs_branches() -> ColumnElement[bool]:
+    """The same rule as ``can_assign_others``, as a condition on staff accounts: whom a late
+    lead of their branch is escalated to."""
+    return StaffUser.role.in_(_RUNS_A_BRANCH)
+
+
 def can_set_auto_assign(actor: StaffUser, branch_id: int) -> bool:
     """Turning a branch's automatic assignment on or off: its managers and administrators."""
     return sees_all_branches(actor) or (can_assign_others(actor) and actor.branch_id == branch_id)

@@ -135,6 +135,36 @@ def queue_assignee_alert(
     record_event(session, None, lead, EventKind.EMAIL, now, detail)
 
 
+def queue_escalation(
+    session: Session, lead: Lead, to: list[str], *, waited_minutes: float, now: datetime
+) -> None:
+    """Tell the branch's managers a new lead has waited past the response target."""
+    alert = render_message(
+        "escalation",
+        f"Waiting too long at {lead.branch.city}: {lead.name}",
+        lead=lead,
+        branch=lead.branch,
+        waited_minutes=round(waited_minutes),
+    )
+    queued = [
+        queue_email(
+            session,
+            kind=EmailKind.ESCALATION,
+            to=address,
+            subject=alert.subject,
+            text_body=alert.text_body,
+            html_body=alert.html_body,
+            lead_id=lead.id,
+            not_before=now,
+        )
+        for address in to
+    ]
+    session.flush()
+    for email in queued:
+        detail = {"outbox_id": email.id, "kind": email.kind}
+        record_event(session, None, lead, EventKind.EMAIL, now, detail)
+
+
 def record_delivery(session: Session, outcome: DeliveryOutcome) -> None:
     """The lead's timeline says when its email went out, never will, or was queued again."""
     if outcome.lead_id is None:

@@ -128,6 +128,8 @@ class Lead(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     next_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the branch's managers were told nobody had responded in time (crm leads escalate).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enquiry_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
