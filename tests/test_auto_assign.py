@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from crm.models import EventKind, Lead, OutboxEmail, StaffUser
+from crm.models import Branch, EventKind, Lead, OutboxEmail, StaffUser
 from crm.platform.extensions import db
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
 
@@ -27,8 +27,10 @@ def branch(app):
 
 
 def switch(client, slug: str, on: bool):
+    with client.application.app_context():
+        branch_id = db.session.scalar(select(Branch.id).where(Branch.slug == slug))
     return client.post(
-        f"/staff/branches/{slug}/auto-assign",
+        f"/staff/branches/{branch_id}/auto-assign",
         data={"csrf_token": csrf_token(client), "on": "1" if on else "0"},
     )
 

@@ -63,12 +63,12 @@ class AutoAssignRefused(PermissionError):
     """The person may not change this branch's automatic assignment."""
 
 
-def set_auto_assign(actor: StaffUser, branch_slug: str, on: bool) -> Branch:
+def set_auto_assign(actor: StaffUser, branch_id: int, on: bool) -> Branch:
     """Turn a branch's automatic assignment on or off; a branch outside the person's reach
     is refused as if it did not exist."""
     with write_transaction() as session:
-        branch = session.scalar(select(Branch).where(Branch.slug == branch_slug))
+        branch = session.get(Branch, branch_id)
         if branch is None or not can_set_auto_assign(actor, branch.id):
-            raise AutoAssignRefused(branch_slug)
+            raise AutoAssignRefused(branch_id)
         branch.auto_assign = on
         return branch

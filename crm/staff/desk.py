@@ -137,14 +137,14 @@ class AutoAssignForm(FlaskForm):
     on = HiddenField()
 
 
-@bp.post("/branches/<slug>/auto-assign")
-def auto_assign(slug: str) -> ResponseReturnValue:
+@bp.post("/branches/<int:branch_id>/auto-assign")
+def auto_assign(branch_id: int) -> ResponseReturnValue:
     form = AutoAssignForm()
     if not form.validate() or form.on.data not in ("1", "0"):
         flash("This form had expired, so nothing changed. Please try again.", "error")
         return redirect(url_for("staff.inbox"), code=303)
     try:
-        branch = set_auto_assign(current_user, slug, form.on.data == "1")
+        branch = set_auto_assign(current_user, branch_id, form.on.data == "1")
     except AutoAssignRefused:
         abort(404)
     if branch.auto_assign:
@@ -152,7 +152,8 @@ def auto_assign(slug: str) -> ResponseReturnValue:
     else:
         flash(f"New leads at {branch.city} now wait for someone to take them.", "success")
     return redirect(
-        url_for("staff.inbox", branch=slug if sees_all_branches(current_user) else None), code=303
+        url_for("staff.inbox", branch=branch.slug if sees_all_branches(current_user) else None),
+        code=303,
     )
 
 
@@ -162,5 +163,5 @@ def auto_assign_form(branch: Branch | None) -> AutoAssignForm | None:
         return None
     form = AutoAssignForm()
     form.on.data = "0" if branch.auto_assign else "1"
-    form.branch_slug = branch.slug
+    form.branch_id = branch.id
     return form
