@@ -47,6 +47,8 @@ def describe(event: LeadEvent) -> str:
     if kind == EventKind.NOTE:
         return "Note added."
     if kind == EventKind.CALL:
+        if detail.get("outcome") == "message_sent":
+            return "Message sent."
         return f"Call: {_label(CallOutcome, detail.get('outcome')).lower()}."
     if kind == EventKind.FOLLOW_UP:
         if detail.get("action") == "completed":
