@@ -68,12 +68,13 @@ def test_a_late_new_lead_is_escalated_to_its_managers_exactly_once(app, runner, 
         assert db.session.get(Lead, late).escalated_at is not None
 
 
-def test_a_lead_someone_answered_is_not_escalated(app, runner, branches):
+@pytest.mark.parametrize("outcome", ["answered", "no_answer"])
+def test_a_lead_someone_has_called_is_not_escalated(app, runner, branches, outcome):
     lead = make_lead(app, "bengaluru", at=utcnow() - timedelta(hours=3))
     client = enter_as(app.test_client(), app, branches["agent"])
     response = client.post(
         f"/staff/leads/{lead}/calls",
-        data={"csrf_token": csrf_token(client), "outcome": "answered"},
+        data={"csrf_token": csrf_token(client), "outcome": outcome},
     )
     assert response.status_code == 303
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from crm.leads.notifications import queue_escalation
 from crm.leads.response_time import first_response_minutes
-from crm.models import Branch, Lead, LeadStatus, StaffUser
+from crm.models import Branch, Lead, LeadEvent, LeadStatus, StaffUser
 from crm.platform.database import write_transaction
 from crm.platform.extensions import db
 from crm.policy import runs_branches
@@ -31,6 +31,10 @@ def _waiting(branch_id: int, now: datetime, target_minutes: int):  # type: ignor
         Lead.merged_into_id.is_(None),
         Lead.created_at >= now - LOOK_BACK,
         Lead.created_at <= now - timedelta(minutes=target_minutes),
+        # Untouched: a call that went unanswered is still somebody at work on it.
+        ~select(LeadEvent.id)
+        .where(LeadEvent.lead_id == Lead.id, LeadEvent.actor_id.is_not(None))
+        .exists(),
     )
 
 
