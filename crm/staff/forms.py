@@ -370,6 +370,8 @@ class StaffAccountForm(FlaskForm):
     role = SelectField(
         "Role",
         choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role],
+        # Someone added in a hurry gets the least: raising a role is one more click.
+        default=Role.AGENT,
         validate_choice=False,
         validators=[_OneOf("Please choose a role.")],
     )
