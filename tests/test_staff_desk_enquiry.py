@@ -161,3 +161,22 @@ def test_the_dashboard_converts_by_channel(app, desk):
         row = re.search(rf'<tr data-conversion="channel:{label}">(.*?)</tr>', html)
         assert row is not None, label
         assert re.findall(r'<td class="num">(\d+)</td>', row.group(1)) == ["0", "1"]
+
+
+def test_no_branch_alert_for_someone_a_colleague_already_has(app, desk):
+    held = make_lead(app, "bengaluru", phone="+919845011122")
+    manager = enter_as(app.test_client(), app, make_staff(app, "manager", "bengaluru"))
+    fields = form_fields(
+        manager.get(f"/staff/leads/{held}").get_data(as_text=True),
+        ("action", f"/staff/leads/{held}/assign"),
+    )
+    fields["assignee"] = str(desk["people"]["agent"])
+    assert manager.post(f"/staff/leads/{held}/assign", data=fields).status_code == 303
+    before = emails(app, held)
+
+    record(desk["clients"]["agent"], channel="walk_in")
+    unheld = make_lead(app, "bengaluru", phone="+919845099999")
+    record(desk["clients"]["agent"], phone="98450 99999", channel="phone")
+
+    assert emails(app, held) == before  # being handled: nobody alerted again
+    assert emails(app, unheld).count("lead_alert") == 2  # nobody has them yet: alerted

@@ -154,7 +154,11 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     session.flush()
     detail = {"enquiry_id": enquiry.id, "repeat": repeat}
     record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
-    queue_lead_emails(session, lead, enquiry, branch, repeat=repeat, now=now)
+    # Recorded at the desk for someone a colleague already has: the desk tells them directly.
+    handled = repeat and lead.assignee_id is not None and submission.recorded_by_id is not None
+    queue_lead_emails(
+        session, lead, enquiry, branch, repeat=repeat, now=now, alert_branch=not handled
+    )
     if not repeat:
         # A returning person's lead stays with whoever already has it.
         assign_in_turn(session, lead, now)

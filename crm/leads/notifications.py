@@ -61,26 +61,29 @@ def queue_lead_emails(
     *,
     repeat: bool,
     now: datetime,
+    alert_branch: bool = True,
 ) -> None:
-    """The branch alert, and the visitor's acknowledgement when they gave an email.
+    """The branch alert (unless ``alert_branch`` is false), and the visitor's acknowledgement
+    when they gave an email.
 
     The acknowledgement answers to the branch (Reply-To), and goes to an address at most once
     a day: a skipped one is said on the lead's timeline.
     """
     queued = []
-    alert = lead_alert(lead, enquiry, branch, repeat=repeat)
-    queued.append(
-        queue_email(
-            session,
-            kind=EmailKind.LEAD_ALERT,
-            to=branch.notification_email,
-            subject=alert.subject,
-            text_body=alert.text_body,
-            html_body=alert.html_body,
-            lead_id=lead.id,
-            not_before=now,
+    if alert_branch:
+        alert = lead_alert(lead, enquiry, branch, repeat=repeat)
+        queued.append(
+            queue_email(
+                session,
+                kind=EmailKind.LEAD_ALERT,
+                to=branch.notification_email,
+                subject=alert.subject,
+                text_body=alert.text_body,
+                html_body=alert.html_body,
+                lead_id=lead.id,
+                not_before=now,
+            )
         )
-    )
     if enquiry.email and not acknowledgements.may_acknowledge(session, enquiry.email, now):
         detail = {
             "kind": EmailKind.ACKNOWLEDGEMENT,
