@@ -39,3 +39,15 @@ def test_each_row_can_call_or_message_and_bulk_actions_come_first(app):
     assert '<a href="tel:+919845012345">' in row
     assert 'href="https://wa.me/919845012345"' in row
     assert html.index("With the selected leads") < html.index("<tr data-lead=")
+
+
+def test_the_exports_page_offers_the_known_sources_of_its_branch(app):
+    manager = enter_as(app.test_client(), app, make_staff(app, "manager", "bengaluru"))
+    make_lead(app, "bengaluru", utm_source="google")
+    make_lead(app, "bengaluru")
+    make_lead(app, "hyderabad", utm_source="facebook")
+
+    html = manager.get("/staff/exports").get_data(as_text=True)
+    assert 'list="known-sources"' in html
+    offered = re.search(r'<datalist id="known-sources">(.*?)</datalist>', html).group(1)
+    assert re.findall(r'value="([^"]*)"', offered) == ["direct", "google"]

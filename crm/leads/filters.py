@@ -174,3 +174,9 @@ def text_match(text: str):  # type: ignore[no-untyped-def]
     if condition is None:
         condition = func.lower(Lead.name).contains(text.lower(), autoescape=True)
     return and_(Lead.erased_at.is_(None), condition)
+
+
+def known_sources(viewer: StaffUser) -> list[str]:
+    """Every source among the leads ``viewer`` sees, for a source filter to offer."""
+    query = visible_leads(viewer).with_only_columns(Lead.source).distinct().order_by(Lead.source)
+    return list(db.session.scalars(query))
