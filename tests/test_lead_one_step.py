@@ -112,3 +112,21 @@ def test_a_stale_page_is_refused(app, agent):
     response = agent["client"].post(f"/staff/leads/{lead_id}/log", data=fields)
     assert response.status_code == 409
     assert lead_state(app, lead_id)["status"] == "contacted"
+
+
+def test_a_booking_on_the_first_answered_call_passes_through_contacted(app, agent):
+    lead_id = make_lead(app, "bengaluru")
+    response = log(agent["client"], lead_id, outcome="answered", status="appointment_booked")
+    assert response.status_code == 303
+    assert lead_state(app, lead_id)["status"] == "appointment_booked"
+    page = agent["client"].get(f"/staff/leads/{lead_id}").get_data(as_text=True)
+    assert "Status: New → Contacted." in page
+    assert "Status: Contacted → Appointment booked." in page
+
+
+def test_a_booking_without_an_answered_call_is_refused_whole(app, agent):
+    lead_id = make_lead(app, "bengaluru")
+    before = lead_state(app, lead_id)
+    response = log(agent["client"], lead_id, outcome="no_answer", status="appointment_booked")
+    assert response.status_code == 422
+    assert lead_state(app, lead_id) == before

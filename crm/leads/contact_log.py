@@ -7,7 +7,7 @@ from datetime import datetime
 
 from crm.leads.followups import FOLLOW_UP_GRACE, add_follow_up
 from crm.leads.operations import WorkflowError, clean_note, lead_for_update, record_event
-from crm.leads.pipeline import change_lead_status
+from crm.leads.pipeline import allowed_next, change_lead_status
 from crm.leads.workflow import CallOutcome
 from crm.models import EventKind, Lead, LeadStatus, StaffUser
 from crm.platform.database import utcnow, write_transaction
@@ -42,10 +42,12 @@ def log_contact(
     with write_transaction() as session:
         lead = lead_for_update(session, actor, lead_id, expected_version)
         record_event(session, actor, lead, EventKind.CALL, now, {"outcome": outcome, "note": note})
+        answered_new = outcome == CallOutcome.ANSWERED and lead.status == LeadStatus.NEW
+        if answered_new and status not in allowed_next(LeadStatus.NEW):
+            # Answered means contacted first; a booking made on the call follows from there.
+            change_lead_status(session, actor, lead, LeadStatus.CONTACTED, now=now)
         if status:
             change_lead_status(session, actor, lead, status, now=now, lost_reason=lost_reason)
-        elif outcome == CallOutcome.ANSWERED and lead.status == LeadStatus.NEW:
-            change_lead_status(session, actor, lead, LeadStatus.CONTACTED, now=now)
         if follow_up_at is not None:
             if not lead.is_open:
                 raise WorkflowError("Follow-ups are for open leads; leave the status open.")

@@ -47,7 +47,7 @@ from crm.staff.forms import (
     StatusForm,
     choices,
 )
-from crm.staff.log_form import LogForm
+from crm.staff.log_form import LogForm, log_statuses
 
 
 def load_lead_or_404(actor: StaffUser, lead_id: int) -> Lead:
@@ -136,7 +136,7 @@ def _forms(
     forms["status"].status.choices = choices(next_statuses(lead), "Choose…")
     forms["assign"].assignee.choices = choices(assign_staff, "Nobody (unassigned)")
     forms["follow_up"].assignee.choices = choices(follow_up_choices(actor, lead))
-    forms["log"].status.choices = choices(next_statuses(lead), "Keep as it is")
+    forms["log"].status.choices = choices(log_statuses(lead), "Keep as it is")
     for name in ("status", "assign", "release", "log"):
         forms[name].version.data = lead.version  # a re-shown form carries the latest version
     return forms

@@ -45,7 +45,7 @@ from crm.staff.lead_page import (
     load_lead_or_404,
     next_statuses,
 )
-from crm.staff.log_form import LogForm
+from crm.staff.log_form import LogForm, log_statuses
 
 
 def render_lead_page(lead: Lead, code: int = 200, /, **submitted: FlaskForm) -> ResponseReturnValue:
@@ -119,7 +119,7 @@ def lead_status(lead_id: int) -> ResponseReturnValue:
 def lead_log(lead_id: int) -> ResponseReturnValue:
     lead = load_lead_or_404(current_user, lead_id)
     form = LogForm()
-    form.status.choices = choices(next_statuses(lead), "Keep as it is")
+    form.status.choices = choices(log_statuses(lead), "Keep as it is")
     if not form.validate():
         return invalid_lead_form(lead, form, log=form)
     return perform_lead_action(

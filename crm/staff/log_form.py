@@ -12,7 +12,9 @@ from wtforms.validators import Optional, ValidationError
 
 from crm.leads.contact_log import MESSAGE_SENT
 from crm.leads.operations import NOTE_MAX
+from crm.leads.pipeline import allowed_next
 from crm.leads.workflow import CallOutcome
+from crm.models import Lead, LeadStatus
 from crm.staff.fields import DateTimeInputField
 from crm.staff.forms import LOST_REASON_CHOICES, VersionedForm, at_most
 
@@ -56,3 +58,12 @@ class LogForm(VersionedForm):
     def follow_up_in(self, zone: ZoneInfo) -> datetime | None:
         """The typed wall-clock time as a moment in the branch's time zone."""
         return self.follow_up_at.data.replace(tzinfo=zone) if self.follow_up_at.data else None
+
+
+def log_statuses(lead: Lead) -> list[tuple[str, str]]:
+    """The statuses the form offers: from where the lead is, and, for a new lead, from
+    contacted too (an answered call makes it contacted on the way)."""
+    reachable = list(allowed_next(lead.status))
+    if lead.status == LeadStatus.NEW:
+        reachable += [s for s in allowed_next(LeadStatus.CONTACTED) if s not in reachable]
+    return [(status.value, status.label) for status in reachable]
