@@ -37,7 +37,8 @@ def next_in_turn(session: Session, branch: Branch) -> StaffUser | None:
 
 def assign_in_turn(session: Session, lead: Lead, now: datetime) -> StaffUser | None:
     """Give a new, unassigned lead to the branch's next agent, if the branch asks for that."""
-    if lead.assignee_id is not None:
+    if lead.assignee_id is not None or not session.get(Branch, lead.branch_id).auto_assign:
+        # Most branches leave it off: their intake takes no lock on the branch row.
         return None
     # Locked: two enquiries arriving together for different people must not take one turn.
     branch = session.scalars(
