@@ -144,6 +144,7 @@ def test_the_desk_records_a_phone_enquiry_sees_it_assigned_and_logs_the_call_in_
 
     boss.click("text=Record an enquiry")
     boss.wait_for_url(f"{live_server}/staff/leads/new")
+    assert_accessible(boss, "the desk's form for an enquiry by phone or in person")
     boss.select_option("#channel", "phone")
     boss.fill("#name", "Ravi Shankar")
     boss.fill("#phone", "98450 55566")
