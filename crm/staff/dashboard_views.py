@@ -9,6 +9,7 @@ from flask_login import current_user
 from crm.leads.content import content_figures
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
 from crm.leads.email_status import outbox_health_for
+from crm.leads.my_day import my_day
 from crm.platform.database import utcnow
 from crm.staff import bp
 from crm.staff.charts import daily_bars
@@ -26,4 +27,6 @@ def dashboard() -> ResponseReturnValue:
         chart_days=CHART_DAYS,
         conversion_days=CONVERSION_DAYS,
         content=content_figures(current_user, now),
+        day=my_day(current_user, now),
+        now=now,
     )
