@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import PHONE_VIEWPORT
 from tests.e2e.journeys import sign_in_by_keyboard
-from tests.staff_helpers import email_of, make_staff
+from tests.staff_helpers import email_of, make_lead, make_staff
 
 pytestmark = pytest.mark.browser
 
@@ -33,3 +34,16 @@ def test_the_staff_list_fits_its_card_at_1366_px(browser, live_server, app, scre
     )
     screenshot(page)
     assert overflow <= 0, f"the table is {overflow:.0f} px wider than its card"
+
+
+def test_the_dashboard_chart_is_legible_on_a_phone(browser, live_server, app, screenshot):
+    manager = make_staff(app, "manager", "bengaluru", name="Bina Manager")
+    make_lead(app, "bengaluru")
+    page = browser.new_context(viewport=PHONE_VIEWPORT).new_page()
+    sign_in_by_keyboard(page, live_server, email_of(app, manager), landing="/staff/")
+    heights = page.evaluate(
+        "() => [...document.querySelectorAll('.chart__label, .chart__value')]"
+        ".map(text => text.getBoundingClientRect().height)"
+    )
+    screenshot(page)
+    assert heights and min(heights) >= 10, heights
