@@ -126,6 +126,30 @@ def can_give_personal_data(actor: StaffUser) -> bool:
     return actor.active and administers(actor.role)
 
 
+def takes_leads_in_turn() -> ColumnElement[bool]:
+    """Who automatic assignment hands new leads to, as a condition on staff accounts: the
+    agents (managers hand out work; they are not given it in turn)."""
+    return StaffUser.role == Role.AGENT
+
+
+def runs_branches() -> ColumnElement[bool]:
+    """The same rule as ``can_assign_others``, as a condition on staff accounts: whom a late
+    lead of their branch is escalated to."""
+    return StaffUser.role.in_(_RUNS_A_BRANCH)
+
+
+def can_set_auto_assign(actor: StaffUser, branch_id: int) -> bool:
+    """Turning a branch's automatic assignment on or off: its managers and administrators."""
+    return sees_all_branches(actor) or (can_assign_others(actor) and actor.branch_id == branch_id)
+
+
 def can_edit_clinicians(actor: StaffUser, branch_id: int) -> bool:
     """A branch's clinician list is its managers' to keep (and any admin's)."""
     return sees_all_branches(actor) or (can_assign_others(actor) and actor.branch_id == branch_id)
+
+
+def records_enquiries_for(actor: StaffUser, branch_id: int) -> bool:
+    """Whose enquiries ``actor`` may record at the desk: their own branch's (an admin: any)."""
+    return sees_all_branches(actor) or (
+        actor.branch_id is not None and actor.branch_id == branch_id
+    )

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 
 from crm.leads.capture import FilterReason
 from crm.leads.catalogue import interest_label
-from crm.models import STATUS_LABELS, LeadStatus
+from crm.models import STATUS_LABELS, Channel, LeadStatus
 from crm.models.branch import DEFAULT_TIME_ZONE
 from crm.platform.contact import display_branch_phone, display_phone
 
@@ -58,6 +58,13 @@ def filter_reason(reason: str | None) -> str:
         return reason or ""
 
 
+def channel_label(channel: str | None) -> str:
+    try:
+        return Channel(channel).label
+    except ValueError:
+        return channel or ""
+
+
 def whatsapp_link(e164: str | None, text: str | None = None) -> str:
     """A wa.me chat link; with ``text``, the message is already written when it opens."""
     if not e164:
@@ -76,6 +83,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(interest_label, "interest_label")
     app.add_template_filter(status_label, "status_label")
     app.add_template_filter(filter_reason, "filter_reason")
+    app.add_template_filter(channel_label, "channel_label")
 
     @app.context_processor
     def _site_globals() -> dict[str, object]:

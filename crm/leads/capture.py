@@ -16,12 +16,14 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm.leads.auto_assign import assign_in_turn
 from crm.leads.notifications import queue_lead_emails
 from crm.leads.operations import record_event
 from crm.leads.pipeline import SystemMove, change_lead_status
 from crm.models import (
     OPEN_STATUSES,
     Branch,
+    Channel,
     Enquiry,
     EventKind,
     Lead,
@@ -84,6 +86,9 @@ class Submission:
     client_address_hash: str | None = None
     # Why the spam defence already distrusts this submission (crm.intake.spam), if it does.
     filtered_reason: str | None = None
+    # An enquiry staff recorded at the desk (phone, walk-in, ...): how it came, and who took it.
+    channel: str = Channel.WEB
+    recorded_by_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +154,14 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
     session.flush()
     detail = {"enquiry_id": enquiry.id, "repeat": repeat}
     record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
-    queue_lead_emails(session, lead, enquiry, branch, repeat=repeat, now=now)
+    # Recorded at the desk for someone a colleague already has: the desk tells them directly.
+    handled = repeat and lead.assignee_id is not None and submission.recorded_by_id is not None
+    queue_lead_emails(
+        session, lead, enquiry, branch, repeat=repeat, now=now, alert_branch=not handled
+    )
+    if not repeat:
+        # A returning person's lead stays with whoever already has it.
+        assign_in_turn(session, lead, now)
     return CaptureResult(
         Outcome.MERGED if repeat else Outcome.CREATED, lead_id=lead.id, enquiry_id=enquiry.id
     )
@@ -170,6 +182,7 @@ def _new_lead(
         email=submission.email,
         interest=submission.interest,
         source=lead_source(submission),
+        channel=submission.channel,
         status=status,
         enquiry_count=0,
         created_at=now,
@@ -199,6 +212,8 @@ def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None
         user_agent=submission.user_agent,
         client_address_hash=submission.client_address_hash,
         filtered_reason=filtered_reason,
+        channel=submission.channel,
+        recorded_by_id=submission.recorded_by_id,
         created_at=now,
         **{name: submission.utm.get(name) or None for name in UTM_FIELDS},
     )
@@ -259,6 +274,9 @@ def _same_phone(phone: str):  # type: ignore[no-untyped-def]
 
 def lead_source(submission: Submission) -> str:
     """The channel a new lead came through, for the dashboard's conversion by source."""
+    if submission.channel != Channel.WEB:
+        # Recorded at the desk: no campaign brought it, and "direct" would claim a web visit.
+        return str(submission.channel)
     tag = (submission.utm.get("utm_source") or "").strip().lower()
     return tag[:100] if tag else "direct"
 

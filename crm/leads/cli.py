@@ -164,6 +164,22 @@ def _operator() -> str:
     return f"{login} (sudo by {sudo})" if sudo and sudo != login else login
 
 
+@leads_group.command("escalate")
+@with_appcontext
+def escalate_command() -> None:
+    """Email a branch's managers about each new lead nobody has answered within the response
+    target (in opening hours). Run it every few minutes: a lead is escalated only once."""
+    from flask import current_app
+
+    from crm.leads.escalation import escalate_late_leads
+    from crm.platform.database import utcnow
+
+    escalated = escalate_late_leads(utcnow(), current_app.config["RESPONSE_TARGET_MINUTES"])
+    click.echo(f"Late leads escalated: {len(escalated)}.")
+    if escalated:
+        click.echo("The emails go out with the next `crm outbox send`.")
+
+
 @click.group("followups", cls=AppGroup)
 def followups_group() -> None:
     """Follow-up reminders."""

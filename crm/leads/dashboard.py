@@ -15,6 +15,7 @@ from crm.leads.appointment_figures import BranchDay, NoShowRate, no_show_rates, 
 from crm.leads.queries import scope_branch_ids, visible_leads
 from crm.leads.response_time import working_minutes
 from crm.models import (
+    CHANNEL_LABELS,
     Appointment,
     AppointmentStatus,
     Branch,
@@ -68,6 +69,7 @@ class Dashboard:
     responses_this_week: int = 0
     funnel_by_branch: list[Funnel] = field(default_factory=list)
     funnel_by_source: list[Funnel] = field(default_factory=list)
+    funnel_by_channel: list[Funnel] = field(default_factory=list)
     leads_per_day: list[tuple[date, int]] = field(default_factory=list)
     appointments_today: list[BranchDay] = field(default_factory=list)
     no_shows: NoShowRate = field(default_factory=lambda: NoShowRate("All", 0, 0, 0))
@@ -172,15 +174,18 @@ def _funnel(
         .with_only_columns(
             Lead.branch_id,
             Lead.source,
+            Lead.channel,
             func.count(Lead.id),
             *(func.sum(case((reached, 1), else_=0)) for reached in (contacted, booked, attended)),
         )
         .where(Lead.created_at >= since, Lead.status != LeadStatus.SPAM)
-        .group_by(Lead.branch_id, Lead.source)
+        .group_by(Lead.branch_id, Lead.source, Lead.channel)
     ).all()
-    tallies: dict[str, dict[str, Counter[int]]] = {"branch": {}, "source": {}}
-    for branch_id, source, *counts in rows:
-        for axis, key in (("branch", branches[branch_id].city), ("source", source)):
+    axes = ("branch", "source", "channel")
+    tallies: dict[str, dict[str, Counter[int]]] = {axis: {} for axis in axes}
+    for branch_id, source, channel, *counts in rows:
+        keys = (branches[branch_id].city, source, CHANNEL_LABELS.get(channel, channel))
+        for axis, key in zip(axes, keys, strict=True):
             tally = tallies[axis].setdefault(key, Counter())
             for step, count in enumerate(counts):
                 tally[step] += int(count or 0)
@@ -192,6 +197,7 @@ def _funnel(
 
     figures.funnel_by_branch = sorted(funnels("branch"), key=lambda f: f.label)
     figures.funnel_by_source = sorted(funnels("source"), key=lambda f: (-f.new, f.label))
+    figures.funnel_by_channel = sorted(funnels("channel"), key=lambda f: (-f.new, f.label))
 
 
 def _leads_per_day(

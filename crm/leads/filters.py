@@ -45,6 +45,7 @@ class LeadFilters:
     mine: bool = False  # assigned to the person asking
     interest: str = ""
     source: str = ""  # the lead's source ("direct", "google", ...), as stored
+    channel: str = ""  # how the person first reached us: a Channel ("web", "phone", ...)
     since: date | None = None  # created on or after this day
     until: date | None = None  # created on or before this day
     overdue: bool = False  # open, with a follow-up that is past due
@@ -107,6 +108,8 @@ def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Se
         query = query.where(Lead.interest == filters.interest)
     if filters.source:
         query = query.where(Lead.source == filters.source)
+    if filters.channel:
+        query = query.where(Lead.channel == filters.channel)
     if filters.since or filters.until:
         query = query.where(created_between(branches, filters.since, filters.until))
     if filters.overdue:
@@ -171,3 +174,9 @@ def text_match(text: str):  # type: ignore[no-untyped-def]
     if condition is None:
         condition = func.lower(Lead.name).contains(text.lower(), autoescape=True)
     return and_(Lead.erased_at.is_(None), condition)
+
+
+def known_sources(viewer: StaffUser) -> list[str]:
+    """Every source among the leads ``viewer`` sees, for a source filter to offer."""
+    query = visible_leads(viewer).with_only_columns(Lead.source).distinct().order_by(Lead.source)
+    return list(db.session.scalars(query))

@@ -12,7 +12,7 @@ import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import tuple_
+from sqlalchemy import func, tuple_
 from sqlalchemy.orm import joinedload
 
 from crm.leads.days import day_in_range
@@ -63,6 +63,7 @@ class InboxRow:
 class InboxPage:
     rows: list[InboxRow] = field(default_factory=list)
     next_cursor: Cursor | None = None
+    matching: int = 0  # every lead the filters select, on all pages
 
 
 def inbox_page(
@@ -75,6 +76,8 @@ def inbox_page(
     target_minutes: int,
 ) -> InboxPage:
     query = filtered_leads(user, filters, now).query
+    # Counted from the index where it can: only ids, no order, no rows loaded.
+    matching = db.session.scalar(query.with_only_columns(func.count(Lead.id)).order_by(None))
     if after is not None:
         query = query.where(
             tuple_(Lead.last_enquiry_at, Lead.id) < tuple_(after.last_enquiry_at, after.lead_id)
@@ -85,7 +88,7 @@ def inbox_page(
         .limit(limit + 1)
     )
     leads = list(db.session.scalars(query).unique())
-    page = InboxPage()
+    page = InboxPage(matching=matching or 0)
     for lead in leads[:limit]:
         page.rows.append(
             InboxRow(

@@ -61,26 +61,29 @@ def queue_lead_emails(
     *,
     repeat: bool,
     now: datetime,
+    alert_branch: bool = True,
 ) -> None:
-    """The branch alert, and the visitor's acknowledgement when they gave an email.
+    """The branch alert (unless ``alert_branch`` is false), and the visitor's acknowledgement
+    when they gave an email.
 
     The acknowledgement answers to the branch (Reply-To), and goes to an address at most once
     a day: a skipped one is said on the lead's timeline.
     """
     queued = []
-    alert = lead_alert(lead, enquiry, branch, repeat=repeat)
-    queued.append(
-        queue_email(
-            session,
-            kind=EmailKind.LEAD_ALERT,
-            to=branch.notification_email,
-            subject=alert.subject,
-            text_body=alert.text_body,
-            html_body=alert.html_body,
-            lead_id=lead.id,
-            not_before=now,
+    if alert_branch:
+        alert = lead_alert(lead, enquiry, branch, repeat=repeat)
+        queued.append(
+            queue_email(
+                session,
+                kind=EmailKind.LEAD_ALERT,
+                to=branch.notification_email,
+                subject=alert.subject,
+                text_body=alert.text_body,
+                html_body=alert.html_body,
+                lead_id=lead.id,
+                not_before=now,
+            )
         )
-    )
     if enquiry.email and not acknowledgements.may_acknowledge(session, enquiry.email, now):
         detail = {
             "kind": EmailKind.ACKNOWLEDGEMENT,
@@ -103,6 +106,62 @@ def queue_lead_emails(
                 not_before=now,
             )
         )
+    session.flush()
+    for email in queued:
+        detail = {"outbox_id": email.id, "kind": email.kind}
+        record_event(session, None, lead, EventKind.EMAIL, now, detail)
+
+
+def queue_assignee_alert(
+    session: Session, lead: Lead, assignee: StaffUser, *, now: datetime
+) -> None:
+    """Tell the person a lead was just given to, so it is not left until they open the inbox."""
+    alert = render_message(
+        "assignee_alert",
+        f"A new lead for you at {lead.branch.city}: {lead.name}",
+        lead=lead,
+        assignee=assignee,
+        branch=lead.branch,
+    )
+    email = queue_email(
+        session,
+        kind=EmailKind.ASSIGNEE_ALERT,
+        to=assignee.email,
+        subject=alert.subject,
+        text_body=alert.text_body,
+        html_body=alert.html_body,
+        lead_id=lead.id,
+        not_before=now,
+    )
+    session.flush()
+    detail = {"outbox_id": email.id, "kind": email.kind}
+    record_event(session, None, lead, EventKind.EMAIL, now, detail)
+
+
+def queue_escalation(
+    session: Session, lead: Lead, to: list[str], *, waited_minutes: float, now: datetime
+) -> None:
+    """Tell the branch's managers a new lead has waited past the response target."""
+    alert = render_message(
+        "escalation",
+        f"Waiting too long at {lead.branch.city}: {lead.name}",
+        lead=lead,
+        branch=lead.branch,
+        waited_minutes=round(waited_minutes),
+    )
+    queued = [
+        queue_email(
+            session,
+            kind=EmailKind.ESCALATION,
+            to=address,
+            subject=alert.subject,
+            text_body=alert.text_body,
+            html_body=alert.html_body,
+            lead_id=lead.id,
+            not_before=now,
+        )
+        for address in to
+    ]
     session.flush()
     for email in queued:
         detail = {"outbox_id": email.id, "kind": email.kind}

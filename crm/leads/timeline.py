@@ -41,10 +41,14 @@ def describe(event: LeadEvent) -> str:
         return text
     if kind == EventKind.ASSIGNED:
         name = detail.get("to_name")
+        if name and detail.get("automatic"):
+            return f"Assigned to {name} automatically, in turn."
         return f"Assigned to {name}." if name else "Unassigned."
     if kind == EventKind.NOTE:
         return "Note added."
     if kind == EventKind.CALL:
+        if detail.get("outcome") == "message_sent":
+            return "Message sent."
         return f"Call: {_label(CallOutcome, detail.get('outcome')).lower()}."
     if kind == EventKind.FOLLOW_UP:
         if detail.get("action") == "completed":

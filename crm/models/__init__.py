@@ -2,7 +2,7 @@
 
 from crm.models.appointment import Appointment, AppointmentKind, AppointmentStatus, Clinician
 from crm.models.branch import WEEKDAYS, Branch
-from crm.models.enquiry import Enquiry
+from crm.models.enquiry import CHANNEL_LABELS, DESK_CHANNELS, Channel, Enquiry
 from crm.models.event import EventKind, LeadEvent
 from crm.models.export import ExportFormat, ExportRecord, ExportStatus
 from crm.models.followup import FollowUp
@@ -14,6 +14,8 @@ from crm.models.sign_in import StaffSignInAddress
 from crm.models.staff import Role, StaffUser
 
 __all__ = [
+    "CHANNEL_LABELS",
+    "DESK_CHANNELS",
     "OPEN_STATUSES",
     "STATUS_LABELS",
     "WEEKDAYS",
@@ -21,6 +23,7 @@ __all__ = [
     "AppointmentKind",
     "AppointmentStatus",
     "Branch",
+    "Channel",
     "Clinician",
     "EmailKind",
     "Enquiry",

@@ -38,6 +38,11 @@ class Branch(db.Model):
     parking: Mapped[str | None] = mapped_column(Text)
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # New leads go to the branch's active agents in turn (crm.leads.auto_assign); the last one
+    # given a lead that way is where the turn continues. Only a place in the turn, not a link:
+    # a foreign key would make staff_user -> branch a second path every join has to name.
+    auto_assign: Mapped[bool] = mapped_column(default=False, server_default="0")
+    last_auto_assignee_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

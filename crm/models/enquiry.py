@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
@@ -11,6 +12,35 @@ from crm.platform.extensions import db
 
 if TYPE_CHECKING:
     from crm.models.lead import Lead
+    from crm.models.staff import StaffUser
+
+
+class Channel(StrEnum):
+    """How an enquiry reached the clinic: the website's form, or staff recording it at the desk."""
+
+    WEB = "web"
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+    WHATSAPP = "whatsapp"
+    REFERRAL = "referral"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {
+    Channel.WEB: "Website",
+    Channel.PHONE: "Phone",
+    Channel.WALK_IN: "Walk-in",
+    Channel.WHATSAPP: "WhatsApp",
+    Channel.REFERRAL: "Referral",
+    Channel.OTHER: "Other",
+}
+
+# What staff may record at the desk: everything but the form, which only the website sends.
+DESK_CHANNELS = tuple(channel for channel in Channel if channel != Channel.WEB)
 
 
 class Enquiry(db.Model):
@@ -44,8 +74,13 @@ class Enquiry(db.Model):
     # Set when the spam defence kept this submission aside (see crm.intake.spam); never alerted.
     filtered_reason: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.WEB, server_default="web")
+    # The staff member who took the enquiry (and the person's consent) at the desk; None: the
+    # website's form, where the visitor ticked the box themselves.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     lead: Mapped[Lead] = relationship(back_populates="enquiries")
+    recorded_by: Mapped[StaffUser | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Enquiry {self.id} lead={self.lead_id}>"

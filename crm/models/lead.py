@@ -99,6 +99,7 @@ class Lead(db.Model):
             "created_at",
             "status",
             "source",
+            "channel",
             **_NOT_MERGED,
         ),
         Index(
@@ -120,11 +121,15 @@ class Lead(db.Model):
     interest: Mapped[str | None] = mapped_column(String(60))
     # Where the person first came from: the first enquiry's utm_source, else "direct".
     source: Mapped[str] = mapped_column(String(100), default="direct")
+    # How the person first reached the clinic (crm.models.enquiry.Channel).
+    channel: Mapped[str] = mapped_column(String(20), default="web", server_default="web")
     status: Mapped[str] = mapped_column(String(30), default=LeadStatus.NEW)
     lost_reason: Mapped[str | None] = mapped_column(String(30))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     next_follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the branch's managers were told nobody had responded in time (crm leads escalate).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enquiry_count: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,6 +28,8 @@ class EmailKind(StrEnum):
     APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     APPOINTMENT_REMINDER = "appointment_reminder"
+    ASSIGNEE_ALERT = "assignee_alert"
+    ESCALATION = "escalation"
 
     @property
     def label(self) -> str:
@@ -59,6 +61,8 @@ _EMAIL_KIND_LABELS: dict[EmailKind, tuple[str, str]] = {
     EmailKind.APPOINTMENT_RESCHEDULED: ("Appointment moved", "the patient's notice of a new time"),
     EmailKind.APPOINTMENT_CANCELLED: ("Appointment cancelled", "the patient's cancellation notice"),
     EmailKind.APPOINTMENT_REMINDER: ("Appointment reminder", "the patient's reminder"),
+    EmailKind.ASSIGNEE_ALERT: ("Alert to the assignee", "the assignee's alert"),
+    EmailKind.ESCALATION: ("Escalation to the managers", "the managers' escalation"),
 }
 
 

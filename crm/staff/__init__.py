@@ -10,6 +10,7 @@ from crm.staff import (  # noqa: E402,F401  (routes register on import)
     auth_views,
     clinician_views,
     dashboard_views,
+    desk,
     export_views,
     inbox_views,
     lead_views,

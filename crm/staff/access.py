@@ -6,12 +6,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from crm import policy
 from crm.models import StaffUser
+from crm.platform.errors import MESSAGES, error_response
 from crm.platform.extensions import login_manager
 from crm.platform.http import wants_json
 from crm.staff import bp
@@ -58,3 +59,13 @@ def allowed(
 def _policy() -> dict[str, Any]:
     # Templates ask the same questions as the views and operations: ``policy.can_export(...)``.
     return {"policy": policy}
+
+
+@bp.errorhandler(403)
+def _refused(_error: Exception) -> ResponseReturnValue:
+    """A page someone's role does not reach: said inside the staff layout, with its menu, not
+    on the public site's error page."""
+    if wants_json() or not current_user.is_authenticated:
+        return error_response(403)
+    title, message = MESSAGES[403]
+    return render_template("staff/error.html", code=403, title=title, message=message), 403

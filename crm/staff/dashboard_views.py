@@ -10,6 +10,7 @@ from crm.leads.appointment_figures import NO_SHOW_DAYS
 from crm.leads.content import content_figures
 from crm.leads.dashboard import CHART_DAYS, CONVERSION_DAYS, dashboard_figures
 from crm.leads.email_status import outbox_health_for
+from crm.leads.my_day import my_day
 from crm.platform.database import utcnow
 from crm.staff import bp
 from crm.staff.charts import daily_bars
@@ -28,5 +29,6 @@ def dashboard() -> ResponseReturnValue:
         conversion_days=CONVERSION_DAYS,
         content=content_figures(current_user, now),
         no_show_days=NO_SHOW_DAYS,
+        day=my_day(current_user, now),
         now=now,
     )

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from crm.clinic.branches import branch_choices
 from crm.leads.export import ExportRefused, start_export, visible_export_records
-from crm.leads.filters import ALL_BRANCHES, UNASSIGNED
+from crm.leads.filters import ALL_BRANCHES, UNASSIGNED, known_sources
 from crm.leads.queries import staff_in_scope
 from crm.platform.http import parse_id
 from crm.policy import can_export, sees_all_branches
@@ -60,6 +60,7 @@ def _render(form: ExportForm, status: int = 200) -> ResponseReturnValue:
         form=form,
         records=records,
         older=older,
+        sources=known_sources(current_user),
     ), status
 
 

@@ -23,7 +23,7 @@ from crm.leads.days import OUT_OF_RANGE, day_in_range
 from crm.leads.filters import ANY, OPEN, UNASSIGNED, LeadFilters
 from crm.leads.followups import FOLLOW_UP_NOTE_MAX
 from crm.leads.workflow import NOTE_MAX, CallOutcome
-from crm.models import LeadStatus, LostReason, Role
+from crm.models import Channel, LeadStatus, LostReason, Role
 from crm.platform.http import parse_id
 from crm.staff.fields import DateInputField, DateTimeInputField
 
@@ -281,6 +281,12 @@ class LeadFilterFields(FlaskForm):
         validate_choice=False,
         validators=[Optional(), _OneOf("Unknown interest.")],
     )
+    channel = SelectField(
+        "Came by",
+        choices=choices([(channel.value, channel.label) for channel in Channel], "Any way"),
+        validate_choice=False,
+        validators=[Optional(), _OneOf("Unknown channel.")],
+    )
     since = DateInputField("From", validators=[Optional(), plausible_day])
     until = DateInputField("To", validators=[Optional(), plausible_day])
     overdue = SelectField(
@@ -308,6 +314,7 @@ class LeadFilterFields(FlaskForm):
             assignee=clean("assignee"),
             mine=clean("mine") == "1",
             interest=clean("interest"),
+            channel=clean("channel"),
             since=clean_date("since"),
             until=clean_date("until"),
             overdue=clean("overdue") == "1",
@@ -363,6 +370,8 @@ class StaffAccountForm(FlaskForm):
     role = SelectField(
         "Role",
         choices=[SelectChoice(role.value, role.value.capitalize()) for role in Role],
+        # Someone added in a hurry gets the least: raising a role is one more click.
+        default=Role.AGENT,
         validate_choice=False,
         validators=[_OneOf("Please choose a role.")],
     )

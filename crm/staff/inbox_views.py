@@ -7,14 +7,17 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
-from crm.clinic.branches import branch_choices
+from crm.clinic.branches import active_branches, branch_choices
 from crm.leads import workflow
+from crm.leads.filters import LeadFilters
 from crm.leads.inbox import Cursor, inbox_page
 from crm.leads.queries import LeadNotFound, staff_in_scope
+from crm.models import Branch
 from crm.platform.database import utcnow
 from crm.platform.http import is_own_path
 from crm.policy import bulk_actions, can_export, sees_all_branches
 from crm.staff import bp
+from crm.staff.desk import auto_assign_form
 from crm.staff.forms import UNASSIGNED_CHOICE, BulkForm, InboxFilterForm, choices
 
 
@@ -33,6 +36,13 @@ def _bulk_form(formdata: object = None) -> BulkForm:
     form = BulkForm(formdata=formdata)
     form.assignee.choices = choices(_staff_in_scope(), "Nobody (unassigned)")
     return form
+
+
+def page_branch(filters: LeadFilters) -> Branch | None:
+    """The one branch the inbox shows, if it shows one."""
+    if not sees_all_branches(current_user):
+        return current_user.branch
+    return next((branch for branch in active_branches() if branch.slug == filters.branch), None)
 
 
 @bp.get("/leads")
@@ -69,6 +79,7 @@ def inbox() -> ResponseReturnValue:
         bulk_form=bulk,
         show_branch=sees_all_branches(current_user),
         export_url=url_for("staff.exports", **kept) if can_export(current_user) else None,
+        auto_assign=auto_assign_form(page_branch(filters)),
         now=now,
     )
 

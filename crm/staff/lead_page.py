@@ -48,6 +48,7 @@ from crm.staff.forms import (
     StatusForm,
     choices,
 )
+from crm.staff.log_form import LogForm, log_statuses
 
 
 def load_lead_or_404(actor: StaffUser, lead_id: int) -> Lead:
@@ -126,6 +127,7 @@ def _forms(
         "erase": submitted.get("erase") or EraseForm(formdata=None),
         "access": AccessForm(formdata=None),
         "call": submitted.get("call") or CallForm(formdata=None),
+        "log": submitted.get("log") or LogForm(formdata=None, version=lead.version, lost_reason=""),
         "follow_up": submitted.get("follow_up")
         or FollowUpForm(
             formdata=None,
@@ -136,7 +138,8 @@ def _forms(
     forms["status"].status.choices = choices(next_statuses(lead), "Choose…")
     forms["assign"].assignee.choices = choices(assign_staff, "Nobody (unassigned)")
     forms["follow_up"].assignee.choices = choices(follow_up_choices(actor, lead))
-    for name in ("status", "assign", "release"):
+    forms["log"].status.choices = choices(log_statuses(lead), "Keep as it is")
+    for name in ("status", "assign", "release", "log"):
         forms[name].version.data = lead.version  # a re-shown form carries the latest version
     return forms
 

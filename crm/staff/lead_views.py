@@ -21,6 +21,7 @@ from flask_wtf import FlaskForm
 from crm.clinic.branches import branch_zone
 from crm.leads import workflow
 from crm.leads.access import access_html, access_lead
+from crm.leads.contact_log import log_contact
 from crm.leads.privacy import erase_lead
 from crm.leads.queries import LeadNotFound, assignable_staff, merged_into
 from crm.models import Lead
@@ -44,6 +45,7 @@ from crm.staff.lead_page import (
     load_lead_or_404,
     next_statuses,
 )
+from crm.staff.log_form import LogForm, log_statuses
 
 
 def render_lead_page(lead: Lead, code: int = 200, /, **submitted: FlaskForm) -> ResponseReturnValue:
@@ -110,6 +112,30 @@ def lead_status(lead_id: int) -> ResponseReturnValue:
         ),
         "Status updated.",
         status=form,
+    )
+
+
+@bp.post("/leads/<int:lead_id>/log")
+def lead_log(lead_id: int) -> ResponseReturnValue:
+    lead = load_lead_or_404(current_user, lead_id)
+    form = LogForm()
+    form.status.choices = choices(log_statuses(lead), "Keep as it is")
+    if not form.validate():
+        return invalid_lead_form(lead, form, log=form)
+    return perform_lead_action(
+        lead,
+        lambda: log_contact(
+            current_user,
+            lead_id,
+            expected_version=form.version.data,
+            outcome=form.outcome.data,
+            note=form.note.data,
+            status=form.status.data or None,
+            lost_reason=form.lost_reason.data or None,
+            follow_up_at=form.follow_up_in(branch_zone(lead.branch)),
+        ),
+        "Saved.",
+        log=form,
     )
 
 

@@ -60,13 +60,13 @@ def test_a_visitors_lead_is_assigned_called_booked_and_the_dashboard_moves(
     desk.get_by_role("link", name=VISITOR["name"]).click()
     assert desk.get_attribute("a[href^='tel:']", "href") == "tel:+919845012345"
     assert desk.get_attribute("text=WhatsApp", "href") == "https://wa.me/919845012345"
-    desk.select_option("#outcome", "answered")
-    desk.fill("#call-note", "Prefers Saturday morning")
-    desk.click("text=Save call")
-    desk.wait_for_selector("text=Call recorded.")
-    desk.select_option("#status", "appointment_booked")
-    desk.click("text=Change status")
-    desk.wait_for_selector("text=Status updated.")
+    # The call and the booking in one submit.
+    desk.select_option("#log-outcome", "answered")
+    desk.fill("#log-note", "Prefers Saturday morning")
+    desk.select_option("#log-status", "appointment_booked")
+    desk.click("[data-log-form] button[type=submit]")
+    desk.wait_for_selector("text=Saved.")
+    assert "Call: answered." in desk.inner_text(".timeline")
     desk.fill("#due_at", "2099-01-02T10:00")
     desk.fill("#follow-up-note", "Confirm the Saturday slot")
     desk.click("text=Schedule follow-up")
@@ -129,3 +129,44 @@ def test_the_first_tab_reaches_the_skip_link_and_focus_is_visible(browser, live_
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+def test_the_desk_records_a_phone_enquiry_sees_it_assigned_and_logs_the_call_in_one_submit(
+    browser, live_server, app, screenshot
+):
+    manager = make_staff(app, "manager", "bengaluru", name="Bina Manager")
+    agent = make_staff(app, "agent", "bengaluru", name="Anil Agent")
+
+    boss = browser.new_context().new_page()
+    sign_in_by_keyboard(boss, live_server, email_of(app, manager), landing="/staff/leads")
+    boss.click("text=Assign new leads in turn")
+    boss.wait_for_selector("[data-auto-assign=on]")
+
+    boss.click("text=Record an enquiry")
+    boss.wait_for_url(f"{live_server}/staff/leads/new")
+    assert_accessible(boss, "the desk's form for an enquiry by phone or in person")
+    boss.select_option("#channel", "phone")
+    boss.fill("#name", "Ravi Shankar")
+    boss.fill("#phone", "98450 55566")
+    boss.fill("#message", "Shoulder pain since a fall.")
+    boss.check("#consent")
+    boss.click("button:has-text('Record')")
+    boss.wait_for_selector("text=Enquiry recorded.")
+    assert "came by Phone" in boss.inner_text(".lead-header")
+    assert "Assigned to Anil Agent automatically, in turn." in boss.inner_text(".timeline")
+
+    desk = browser.new_context(viewport=PHONE_VIEWPORT).new_page()
+    sign_in_by_keyboard(desk, live_server, email_of(app, agent))
+    desk.get_by_role("link", name="Ravi Shankar").click()
+    desk.select_option("#log-outcome", "answered")
+    desk.fill("#log-note", "Coming Thursday evening")
+    desk.fill("#log-follow-up", "2099-01-02T18:00")
+    desk.click("[data-log-form] button[type=submit]")
+    desk.wait_for_selector("text=Saved.")
+    timeline = desk.inner_text(".timeline")
+    assert "Call: answered." in timeline and "Status: New → Contacted." in timeline
+    with app.app_context():
+        lead = db.session.scalar(select(Lead).where(Lead.name == "Ravi Shankar"))
+        assert (lead.channel, lead.assignee_id, lead.status) == ("phone", agent, "contacted")
+        assert lead.next_follow_up_at is not None
+    screenshot(desk)
