@@ -122,7 +122,12 @@ def expected_funnel(specs: list[Spec]) -> dict[str, dict[str, str]]:
     for spec in specs:
         if not spec.counted:
             continue
-        for row in (f"branch:{spec.branch.capitalize()}", f"source:{spec.label}"):
+        # Every lead here came through the website form.
+        for row in (
+            f"branch:{spec.branch.capitalize()}",
+            f"source:{spec.label}",
+            "channel:Website",
+        ):
             tally = tallies.setdefault(row, Counter())
             tally["new"] += 1
             tally["contacted"] += spec.contacted
