@@ -89,6 +89,8 @@ def staff(app: Flask) -> dict[str, StaffUser]:
         db.session.commit()
         for person in people.values():
             db.session.refresh(person)
+            # The filters read the manager's branch after this session is gone.
+            _ = person.branch
             db.session.expunge(person)
     return people
 
