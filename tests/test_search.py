@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
+from crm.leads import search
 from crm.leads.merge import merge_leads
 from crm.leads.privacy import erase_lead
 from crm.leads.workflow import add_note, log_call
@@ -32,8 +33,12 @@ def people(app):
     return {"manager": manager, "admin": admin}
 
 
-@pytest.fixture
-def client(app, people):
+@pytest.fixture(params=["few", "many"])
+def client(app, people, request, monkeypatch):
+    """Signed in as a manager; "many": every text counts as common, read in the inbox's order
+    rather than looked up by id, which must find exactly the same leads."""
+    if request.param == "many":
+        monkeypatch.setattr(search, "COMMON", 1)
     return enter_as(app.test_client(), app, people["manager"])
 
 

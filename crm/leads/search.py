@@ -9,7 +9,18 @@ trigram to look up, so it is compared row by row, with the same meaning.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select, table, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+    union_all,
+)
 
 from crm.models import Enquiry, Lead, LeadEvent
 from crm.platform.extensions import db
@@ -17,6 +28,7 @@ from crm.platform.extensions import db
 __all__ = ["SEARCH_TABLES", "is_search_object", "phone_contains", "words_contain"]
 
 TRIGRAM = 3
+COMMON = 2000  # matches beyond which reading the inbox in order beats an id list
 NOTE_KINDS = ("note", "call")  # a note's "text", a call's "note"
 # SQLite's FTS5 tables and the shadow tables FTS5 keeps for each (lead_search_data, ...).
 SEARCH_TABLES = ("lead_search", "enquiry_search", "note_search")
@@ -59,10 +71,23 @@ def _fts(name: str, key: str, query: str) -> Select[tuple[int]]:
     )
 
 
+def _few(matches: list[Select[tuple[int]]]) -> bool:
+    """Whether the index holds fewer than ``COMMON`` entries for the text: counting stops there.
+
+    Few matches: look the leads up by id. Many (a common name, "back pain"): the inbox's own
+    order finds a page of them in the first few rows it reads, and an id list that long would
+    cost more than the reading. SQLite's planner cannot tell the two apart, so this asks.
+    """
+    probe = union_all(*matches).limit(COMMON).subquery()
+    return db.session.scalar(select(func.count()).select_from(probe)) < COMMON
+
+
 def phone_contains(digits: str) -> ColumnElement[bool]:
     """The lead's phone number holds ``digits``."""
     if _sqlite() and len(digits) >= TRIGRAM:
-        return Lead.id.in_(_fts("lead_search", "rowid", f"phone : {_phrase(digits)}"))
+        matches = [_fts("lead_search", "rowid", f"phone : {_phrase(digits)}")]
+        if _few(matches):
+            return Lead.id.in_(matches[0])
     return Lead.phone.contains(digits, autoescape=True)
 
 
@@ -70,15 +95,15 @@ def words_contain(text: str) -> ColumnElement[bool]:
     """Part of the lead's name or email, or of a message they sent or a note staff took."""
     needle = text.lower()
     if _sqlite() and len(text) >= TRIGRAM:
-        # One set of lead ids from the three indexes, so the planner looks leads up by id.
         phrase = _phrase(text)
-        return Lead.id.in_(
-            union(
-                _fts("lead_search", "rowid", f"{{name email}} : {phrase}"),
-                _fts("enquiry_search", "lead_id", phrase),
-                _fts("note_search", "lead_id", phrase),
-            )
-        )
+        matches = [
+            _fts("lead_search", "rowid", f"{{name email}} : {phrase}"),
+            _fts("enquiry_search", "lead_id", phrase),
+            _fts("note_search", "lead_id", phrase),
+        ]
+        if _few(matches):
+            # One set of lead ids from the three indexes, so the planner looks leads up by id.
+            return Lead.id.in_(union(*matches))
     if _sqlite():
         note = func.coalesce(
             func.json_extract(LeadEvent.detail, "$.text"),
@@ -89,18 +114,18 @@ def words_contain(text: str) -> ColumnElement[bool]:
         note = literal_column(
             "coalesce(lead_event.detail ->> 'text', lead_event.detail ->> 'note')"
         )
+    # Each lead's own enquiries and notes (the lead_id indexes), so a scan that stops at a
+    # page's worth of leads reads only theirs.
     return or_(
         func.lower(Lead.name).contains(needle, autoescape=True),
         func.lower(Lead.email).contains(needle, autoescape=True),
-        Lead.id.in_(
-            select(Enquiry.lead_id).where(
-                func.lower(Enquiry.message).contains(needle, autoescape=True)
-            )
+        exists().where(
+            Enquiry.lead_id == Lead.id,
+            func.lower(Enquiry.message).contains(needle, autoescape=True),
         ),
-        Lead.id.in_(
-            select(LeadEvent.lead_id).where(
-                LeadEvent.kind.in_(NOTE_KINDS),
-                func.lower(note).contains(needle, autoescape=True),
-            )
+        exists().where(
+            LeadEvent.lead_id == Lead.id,
+            LeadEvent.kind.in_(NOTE_KINDS),
+            func.lower(note).contains(needle, autoescape=True),
         ),
     )
