@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     exists,
     func,
     literal_column,
@@ -76,14 +77,14 @@ def _few(matches: list[Select[tuple[int]]]) -> bool:
 
     Few matches: look the leads up by id. Many (a common name, "back pain"): the inbox's own
     order finds a page of them in the first few rows it reads, and an id list that long would
-    cost more than the reading. SQLite's planner cannot tell the two apart, so this asks.
+    cost more than the reading. Neither planner tells the two apart here, so this asks.
     """
     probe = union_all(*matches).limit(COMMON).subquery()
     return db.session.scalar(select(func.count()).select_from(probe)) < COMMON
 
 
 def phone_contains(digits: str) -> ColumnElement[bool]:
-    """The lead's phone number holds ``digits``."""
+    """The lead's phone number holds ``digits``. (PostgreSQL's planner gets this one right.)"""
     if _sqlite() and len(digits) >= TRIGRAM:
         matches = [_fts("lead_search", "rowid", f"phone : {_phrase(digits)}")]
         if _few(matches):
@@ -94,16 +95,6 @@ def phone_contains(digits: str) -> ColumnElement[bool]:
 def words_contain(text: str) -> ColumnElement[bool]:
     """Part of the lead's name or email, or of a message they sent or a note staff took."""
     needle = text.lower()
-    if _sqlite() and len(text) >= TRIGRAM:
-        phrase = _phrase(text)
-        matches = [
-            _fts("lead_search", "rowid", f"{{name email}} : {phrase}"),
-            _fts("enquiry_search", "lead_id", phrase),
-            _fts("note_search", "lead_id", phrase),
-        ]
-        if _few(matches):
-            # One set of lead ids from the three indexes, so the planner looks leads up by id.
-            return Lead.id.in_(union(*matches))
     if _sqlite():
         note = func.coalesce(
             func.json_extract(LeadEvent.detail, "$.text"),
@@ -114,18 +105,35 @@ def words_contain(text: str) -> ColumnElement[bool]:
         note = literal_column(
             "coalesce(lead_event.detail ->> 'text', lead_event.detail ->> 'note')"
         )
+    name = func.lower(Lead.name).contains(needle, autoescape=True)
+    email = func.lower(Lead.email).contains(needle, autoescape=True)
+    message = func.lower(Enquiry.message).contains(needle, autoescape=True)
+    noted = and_(LeadEvent.kind.in_(NOTE_KINDS), func.lower(note).contains(needle, autoescape=True))
+    if len(text) >= TRIGRAM:
+        if _sqlite():
+            phrase = _phrase(text)
+            matches = [
+                _fts("lead_search", "rowid", f"{{name email}} : {phrase}"),
+                _fts("enquiry_search", "lead_id", phrase),
+                _fts("note_search", "lead_id", phrase),
+            ]
+        else:
+            # One arm per trigram index. PostgreSQL's planner, left to choose, collects every
+            # id even for a name on a sixth of all leads, so it gets the same question asked.
+            matches = [
+                select(Lead.id).where(name),
+                select(Lead.id).where(email),
+                select(Enquiry.lead_id).where(message),
+                select(LeadEvent.lead_id).where(noted),
+            ]
+        if _few(matches):
+            # One set of lead ids from the indexes, so the leads are looked up by id.
+            return Lead.id.in_(union(*matches))
     # Each lead's own enquiries and notes (the lead_id indexes), so a scan that stops at a
     # page's worth of leads reads only theirs.
     return or_(
-        func.lower(Lead.name).contains(needle, autoescape=True),
-        func.lower(Lead.email).contains(needle, autoescape=True),
-        exists().where(
-            Enquiry.lead_id == Lead.id,
-            func.lower(Enquiry.message).contains(needle, autoescape=True),
-        ),
-        exists().where(
-            LeadEvent.lead_id == Lead.id,
-            LeadEvent.kind.in_(NOTE_KINDS),
-            func.lower(note).contains(needle, autoescape=True),
-        ),
+        name,
+        email,
+        exists().where(Enquiry.lead_id == Lead.id, message),
+        exists().where(LeadEvent.lead_id == Lead.id, noted),
     )
