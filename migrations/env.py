@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from crm.leads.search import is_search_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -98,6 +100,11 @@ def run_migrations_online():
         if sqlite:
             connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         try:
+            # The text search tables and trigram indexes are the migrations' own (no model
+            # declares them): autogenerate must not offer to drop them.
+            conf_args.setdefault(
+                "include_name", lambda name, type_, _parents: not is_search_object(name, type_)
+            )
             context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
             with context.begin_transaction():

@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
+from crm.leads.search import is_search_object
 from crm.platform.extensions import db
 
 TABLES = {
@@ -26,7 +27,13 @@ TABLES = {
 def _drift(app) -> list:
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "render_as_batch": True,
+                # As migrations/env.py: the text search objects are the migrations' alone.
+                "include_name": lambda name, type_, _parents: not is_search_object(name, type_),
+            },
         )
         return compare_metadata(context, db.metadata)
 

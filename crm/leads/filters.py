@@ -19,10 +19,11 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 
 from crm.clinic.branches import branch_zone
 from crm.leads.queries import visible_leads
+from crm.leads.search import phone_contains, words_contain
 from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, StaffUser
 from crm.platform.contact import InvalidContact, normalise_email, normalise_phone
 from crm.platform.extensions import db
@@ -49,7 +50,7 @@ class LeadFilters:
     since: date | None = None  # created on or after this day
     until: date | None = None  # created on or before this day
     overdue: bool = False  # open, with a follow-up that is past due
-    text: str = ""  # name, phone or email
+    text: str = ""  # part of a name, phone or email; words in messages and notes
 
     def described(self) -> dict[str, str]:
         """The filters that were set, as words (an export record keeps them)."""
@@ -150,7 +151,7 @@ def created_between(branches: list[Branch], since: date | None, until: date | No
 
 
 def text_match(text: str):  # type: ignore[no-untyped-def]
-    """Name, phone or email. A whole phone number or address is an exact, indexed lookup."""
+    """Name, phone, email, message or note. A whole number or address is an exact lookup."""
     text = text.strip()
     digits = "".join(ch for ch in text if ch.isdigit())
     condition = None
@@ -165,14 +166,10 @@ def text_match(text: str):  # type: ignore[no-untyped-def]
     if condition is None and "@" in text:
         with suppress(InvalidContact):
             condition = Lead.email == normalise_email(text)
-    if condition is None and "@" in text:
-        # The start of an address: a range on the (branch, email) index.
-        prefix = text.lower()
-        condition = and_(Lead.email >= prefix, Lead.email < prefix + "\U0010ffff")
     if condition is None and len(digits) >= 4 and len(digits) * 2 >= len(text.replace(" ", "")):
-        condition = Lead.phone.contains(digits, autoescape=True)
+        condition = phone_contains(digits)
     if condition is None:
-        condition = func.lower(Lead.name).contains(text.lower(), autoescape=True)
+        condition = words_contain(text)
     return and_(Lead.erased_at.is_(None), condition)
 
 

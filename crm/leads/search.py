@@ -1,0 +1,139 @@
+"""Staff search by part of a name, phone or email, and by words in enquiry messages and notes.
+
+Every search here is answered from the database's own text index, never by reading every lead:
+on SQLite the FTS5 trigram tables that migration 5a9e0c3d7b21 creates (kept in step by
+triggers), on PostgreSQL the pg_trgm GIN indexes on the very expressions compared below.
+Both match any substring of three characters or more, ignoring case; a shorter text has no
+trigram to look up, so it is compared row by row, with the same meaning.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+    union_all,
+)
+
+from crm.models import Enquiry, Lead, LeadEvent
+from crm.platform.extensions import db
+
+__all__ = ["SEARCH_TABLES", "is_search_object", "phone_contains", "words_contain"]
+
+TRIGRAM = 3
+COMMON = 2000  # matches beyond which reading the inbox in order beats an id list
+NOTE_KINDS = ("note", "call")  # a note's "text", a call's "note"
+# SQLite's FTS5 tables and the shadow tables FTS5 keeps for each (lead_search_data, ...).
+SEARCH_TABLES = ("lead_search", "enquiry_search", "note_search")
+# PostgreSQL's trigram indexes: expression indexes, which the models cannot declare.
+SEARCH_INDEXES = frozenset(
+    {
+        "ix_lead_name_trgm",
+        "ix_lead_phone_trgm",
+        "ix_lead_email_trgm",
+        "ix_enquiry_message_trgm",
+        "ix_lead_event_note_trgm",
+    }
+)
+
+
+def is_search_object(name: str | None, type_: str, _parents: object = None) -> bool:
+    """Whether schema comparison leaves ``name`` alone: the migration's object, not a model's."""
+    if name is None:
+        return False
+    if type_ == "table":
+        return name.startswith(SEARCH_TABLES)
+    return type_ == "index" and name in SEARCH_INDEXES
+
+
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def _phrase(text: str) -> str:
+    """``text`` as one FTS5 string: with trigrams, a string matches wherever it is a substring."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts(name: str, key: str, query: str) -> Select[tuple[int]]:
+    search = table(name)
+    return (
+        select(literal_column(f"{name}.{key}"))
+        .select_from(search)
+        .where(literal_column(name).match(query))
+    )
+
+
+def _few(matches: list[Select[tuple[int]]]) -> bool:
+    """Whether the index holds fewer than ``COMMON`` entries for the text: counting stops there.
+
+    Few matches: look the leads up by id. Many (a common name, "back pain"): the inbox's own
+    order finds a page of them in the first few rows it reads, and an id list that long would
+    cost more than the reading. Neither planner tells the two apart here, so this asks.
+    """
+    probe = union_all(*matches).limit(COMMON).subquery()
+    return db.session.scalar(select(func.count()).select_from(probe)) < COMMON
+
+
+def phone_contains(digits: str) -> ColumnElement[bool]:
+    """The lead's phone number holds ``digits``. (PostgreSQL's planner gets this one right.)"""
+    if _sqlite() and len(digits) >= TRIGRAM:
+        matches = [_fts("lead_search", "rowid", f"phone : {_phrase(digits)}")]
+        if _few(matches):
+            return Lead.id.in_(matches[0])
+    return Lead.phone.contains(digits, autoescape=True)
+
+
+def words_contain(text: str) -> ColumnElement[bool]:
+    """Part of the lead's name or email, or of a message they sent or a note staff took."""
+    needle = text.lower()
+    if _sqlite():
+        note = func.coalesce(
+            func.json_extract(LeadEvent.detail, "$.text"),
+            func.json_extract(LeadEvent.detail, "$.note"),
+        )
+    else:
+        # Spelled as in the index (ix_lead_event_note_trgm), keys inline, not parameters.
+        note = literal_column(
+            "coalesce(lead_event.detail ->> 'text', lead_event.detail ->> 'note')"
+        )
+    name = func.lower(Lead.name).contains(needle, autoescape=True)
+    email = func.lower(Lead.email).contains(needle, autoescape=True)
+    message = func.lower(Enquiry.message).contains(needle, autoescape=True)
+    noted = and_(LeadEvent.kind.in_(NOTE_KINDS), func.lower(note).contains(needle, autoescape=True))
+    if len(text) >= TRIGRAM:
+        if _sqlite():
+            phrase = _phrase(text)
+            matches = [
+                _fts("lead_search", "rowid", f"{{name email}} : {phrase}"),
+                _fts("enquiry_search", "lead_id", phrase),
+                _fts("note_search", "lead_id", phrase),
+            ]
+        else:
+            # One arm per trigram index. PostgreSQL's planner, left to choose, collects every
+            # id even for a name on a sixth of all leads, so it gets the same question asked.
+            matches = [
+                select(Lead.id).where(name),
+                select(Lead.id).where(email),
+                select(Enquiry.lead_id).where(message),
+                select(LeadEvent.lead_id).where(noted),
+            ]
+        if _few(matches):
+            # One set of lead ids from the indexes, so the leads are looked up by id.
+            return Lead.id.in_(union(*matches))
+    # Each lead's own enquiries and notes (the lead_id indexes), so a scan that stops at a
+    # page's worth of leads reads only theirs.
+    return or_(
+        name,
+        email,
+        exists().where(Enquiry.lead_id == Lead.id, message),
+        exists().where(LeadEvent.lead_id == Lead.id, noted),
+    )
