@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crm.mail.compose import Message, render_message
-from crm.mail.outbox import queue_email
+from crm.mail.outbox import queue_message
 from crm.models import EmailKind, StaffSignInAddress, StaffUser
 from crm.platform.contact import InvalidContact, normalise_email
 from crm.platform.database import utcnow, write_transaction
@@ -102,13 +102,11 @@ def note_failed_sign_in(typed_email: str | None, user: StaffUser | None) -> None
         return
     message = sign_in_alert(user, failures=threshold.amount, window=_window(threshold))
     with write_transaction() as session:
-        queue_email(
+        queue_message(
             session,
+            message,
             kind=EmailKind.SIGN_IN_ALERT,
             to=user.email,
-            subject=message.subject,
-            text_body=message.text_body,
-            html_body=message.html_body,
         )
 
 

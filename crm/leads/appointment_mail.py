@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from crm.clinic.branches import branch_zone
 from crm.mail.compose import render_message
-from crm.mail.outbox import queue_email
+from crm.mail.outbox import queue_message
 from crm.models import Appointment, AppointmentKind, Branch, EmailKind, Lead, OutboxEmail
 from crm.platform.contact import display_branch_phone
 
@@ -141,13 +141,11 @@ def queue_appointment_email(
         about=about,
         branch=branch,
     )
-    return queue_email(
+    return queue_message(
         session,
+        message,
         kind=kind,
         to=lead.email,
-        subject=message.subject,
-        text_body=message.text_body,
-        html_body=message.html_body,
         reply_to=branch.notification_email or None,
         lead_id=lead.id,
         ics=calendar_file(appointment, branch, method, now),

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from crm.clinic.branches import branch_zone
 from crm.leads.queries import visible_leads
 from crm.mail.compose import Message, render_message
-from crm.mail.outbox import message_id_domain, queue_email
+from crm.mail.outbox import message_id_domain, queue_message
 from crm.models import Branch, EmailKind, FollowUp, Lead, OutboxEmail, StaffUser
 from crm.platform.database import utcnow, write_transaction
 from crm.platform.extensions import db
@@ -143,13 +143,11 @@ def _queue_digest(user: StaffUser, items: list[DueFollowUp], today: date, now: d
         with write_transaction() as session:
             if session.scalar(select(OutboxEmail.id).where(OutboxEmail.message_id == message_id)):
                 return False
-            queue_email(
+            queue_message(
                 session,
+                message,
                 kind=EmailKind.FOLLOWUP_DIGEST,
                 to=user.email,
-                subject=message.subject,
-                text_body=message.text_body,
-                html_body=message.html_body,
                 not_before=now,
                 message_id=message_id,
             )

@@ -17,9 +17,9 @@ from crm.clinic.branches import weekly_hours
 from crm.leads import acknowledgements
 from crm.leads.operations import record_event
 from crm.mail.compose import Message, render_message
-from crm.mail.outbox import queue_email
+from crm.mail.outbox import queue_message
 from crm.mail.outcomes import DeliveryOutcome, on_delivery_outcome
-from crm.models import Branch, EmailKind, Enquiry, EventKind, Lead, StaffUser
+from crm.models import Branch, EmailKind, Enquiry, EventKind, Lead, OutboxEmail, StaffUser
 
 
 def init_app(app: Flask) -> None:
@@ -73,13 +73,11 @@ def queue_lead_emails(
     if alert_branch:
         alert = lead_alert(lead, enquiry, branch, repeat=repeat)
         queued.append(
-            queue_email(
+            queue_message(
                 session,
+                alert,
                 kind=EmailKind.LEAD_ALERT,
                 to=branch.notification_email,
-                subject=alert.subject,
-                text_body=alert.text_body,
-                html_body=alert.html_body,
                 lead_id=lead.id,
                 not_before=now,
             )
@@ -94,22 +92,17 @@ def queue_lead_emails(
     elif enquiry.email:
         thanks = acknowledgement(branch)
         queued.append(
-            queue_email(
+            queue_message(
                 session,
+                thanks,
                 kind=EmailKind.ACKNOWLEDGEMENT,
                 to=enquiry.email,
-                subject=thanks.subject,
-                text_body=thanks.text_body,
-                html_body=thanks.html_body,
                 reply_to=branch.notification_email,
                 lead_id=lead.id,
                 not_before=now,
             )
         )
-    session.flush()
-    for email in queued:
-        detail = {"outbox_id": email.id, "kind": email.kind}
-        record_event(session, None, lead, EventKind.EMAIL, now, detail)
+    record_queued(session, lead, queued, now)
 
 
 def queue_assignee_alert(
@@ -123,19 +116,15 @@ def queue_assignee_alert(
         assignee=assignee,
         branch=lead.branch,
     )
-    email = queue_email(
+    email = queue_message(
         session,
+        alert,
         kind=EmailKind.ASSIGNEE_ALERT,
         to=assignee.email,
-        subject=alert.subject,
-        text_body=alert.text_body,
-        html_body=alert.html_body,
         lead_id=lead.id,
         not_before=now,
     )
-    session.flush()
-    detail = {"outbox_id": email.id, "kind": email.kind}
-    record_event(session, None, lead, EventKind.EMAIL, now, detail)
+    record_queued(session, lead, [email], now)
 
 
 def queue_escalation(
@@ -150,20 +139,23 @@ def queue_escalation(
         waited_minutes=round(waited_minutes),
     )
     queued = [
-        queue_email(
+        queue_message(
             session,
+            alert,
             kind=EmailKind.ESCALATION,
             to=address,
-            subject=alert.subject,
-            text_body=alert.text_body,
-            html_body=alert.html_body,
             lead_id=lead.id,
             not_before=now,
         )
         for address in to
     ]
-    session.flush()
-    for email in queued:
+    record_queued(session, lead, queued, now)
+
+
+def record_queued(session: Session, lead: Lead, emails: list[OutboxEmail], now: datetime) -> None:
+    """Each queued email about ``lead`` on its timeline, by the system."""
+    session.flush()  # the emails' ids
+    for email in emails:
         detail = {"outbox_id": email.id, "kind": email.kind}
         record_event(session, None, lead, EventKind.EMAIL, now, detail)
 

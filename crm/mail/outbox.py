@@ -6,10 +6,12 @@ import re
 import uuid
 from datetime import datetime
 from email.utils import parseaddr
+from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from crm.mail.compose import Message
 from crm.models import OutboxEmail, OutboxStatus
 from crm.platform.database import utcnow
 
@@ -29,6 +31,18 @@ def message_id_domain() -> str:
 
 def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{message_id_domain()}>"
+
+
+def queue_message(session: Session, message: Message, **options: Any) -> OutboxEmail:
+    """``queue_email`` for a composed message: its subject and both bodies, plus ``options``
+    (``kind``, ``to``, and any of ``queue_email``'s others)."""
+    return queue_email(
+        session,
+        subject=message.subject,
+        text_body=message.text_body,
+        html_body=message.html_body,
+        **options,
+    )
 
 
 def queue_email(
