@@ -92,7 +92,11 @@ def leads_in(engine: Engine) -> int:
 
 
 def restore(engine: Engine, archive: Path, bin_dir: str | None) -> None:
-    """Empty the public schema's tables, then restore the archive in one transaction."""
+    """Empty the public schema's tables, then restore the archive in one transaction.
+
+    ``--clean --if-exists`` also drops what is not a table before making it again: the
+    migrations' trigger functions and extensions (pg_trgm) outlive the tables they serve.
+    """
     pg_restore = tool("pg_restore", bin_dir)
     tables = inspect(engine).get_table_names()
     if tables:
@@ -106,6 +110,8 @@ def restore(engine: Engine, archive: Path, bin_dir: str | None) -> None:
             pg_restore,
             "--single-transaction",
             "--exit-on-error",
+            "--clean",
+            "--if-exists",
             "--no-owner",
             "--no-privileges",
             "--dbname",
