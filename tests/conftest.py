@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from crm import create_app
 from crm.clinic.seed import seed_branches
 from crm.platform.extensions import db
+from tests.smtp import SMTPServer, free_port
 
 BACKEND = os.environ.get("CRM_TEST_DATABASE", "sqlite")
 
@@ -181,3 +182,10 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.socket.getsockname()[1]}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd, line limit enforced) on a free loopback port."""
+    with SMTPServer(port=free_port()) as server:
+        yield server

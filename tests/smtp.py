@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskCliRunner
 
 HOST = "127.0.0.1"
 SENDER = "Clinic <no-reply@clinic.test>"
@@ -276,3 +277,10 @@ def run_crm(settings: MailSettings, *args: str, **overrides: object) -> subproce
         timeout=GUARD_SECONDS,
         check=False,
     )
+
+
+def deliver(runner: FlaskCliRunner, server: SMTPServer) -> list[Received]:
+    """Run the outbox worker once (``crm outbox send``) and answer what the server received."""
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    return server.messages

@@ -17,7 +17,7 @@ from tests.appointment_helpers import (
     next_monday,
     the_event,
 )
-from tests.smtp import HOST, SMTPServer, free_port
+from tests.smtp import HOST
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
 
 MON = next_monday()
@@ -118,12 +118,6 @@ def test_once_per_change_never_when_cancelled_and_a_dry_run_queues_nothing(
     assert "queued: 1;" in remind(runner, monkeypatch, evening + timedelta(hours=2))
     sequences = [the_event(calendar)["SEQUENCE"] for _email, calendar in reminders(app, moved)]
     assert sequences == [0, 1]
-
-
-@pytest.fixture
-def smtp_server():
-    with SMTPServer(port=free_port()) as server:
-        yield server
 
 
 @pytest.fixture

@@ -19,27 +19,15 @@ from crm.models import Enquiry, EventKind, Lead, LeadEvent, OutboxEmail
 from crm.platform.database import utcnow
 from crm.platform.extensions import db
 from tests.helpers import form_notice, submit_reach_out
-from tests.smtp import HOST, Received, SMTPServer, free_port
+from tests.smtp import HOST, SMTPServer, deliver
 from tests.staff_helpers import enter_as, make_staff
 
 ATTACKER_NAME = "Your account is locked - verify at https://evil.example/login today"
 
 
 @pytest.fixture
-def smtp_server():
-    with SMTPServer(port=free_port()) as server:
-        yield server
-
-
-@pytest.fixture
 def app_config(smtp_server: SMTPServer) -> dict[str, object]:
     return {"MAIL_SERVER": HOST, "MAIL_PORT": smtp_server.port}
-
-
-def deliver(runner, server: SMTPServer) -> list[Received]:
-    result = runner.invoke(args=["outbox", "send"])
-    assert result.exit_code == 0, result.output
-    return server.messages
 
 
 def stored(app) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ from crm.mail.outbox import queue_email
 from crm.models import Lead, OutboxEmail
 from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
-from tests.smtp import HOST, Received, SMTPServer, free_port
+from tests.smtp import HOST, Received, SMTPServer, deliver
 
 BRANCH = "bengaluru@physiotattva.example"
 HEADERS = Counter(
@@ -31,20 +31,8 @@ CRLF_BCC = "\r\nBcc: evil@attacker.example"
 
 
 @pytest.fixture
-def smtp_server():
-    with SMTPServer(port=free_port()) as server:
-        yield server
-
-
-@pytest.fixture
 def app_config(smtp_server: SMTPServer) -> dict[str, object]:
     return {"MAIL_SERVER": HOST, "MAIL_PORT": smtp_server.port}
-
-
-def deliver(runner, server: SMTPServer) -> list[Received]:
-    result = runner.invoke(args=["outbox", "send"])
-    assert result.exit_code == 0, result.output
-    return server.messages
 
 
 def assert_clean(

@@ -22,18 +22,12 @@ from crm.models import Branch, Enquiry, FollowUp, Lead, OutboxEmail
 from crm.platform.database import utcnow, write_transaction
 from crm.platform.extensions import db
 from tests.helpers import submit_reach_out
-from tests.smtp import HOST, Received, SMTPServer, free_port
+from tests.smtp import HOST, Received, SMTPServer
 
 BRANCH = "bengaluru@physiotattva.example"
 VISITOR = "ravi@example.com"
 # RFC 5321 4.5.3.1.6: at most 1000 octets a line, the CRLF included.
 MAX_LINE = 998
-
-
-@pytest.fixture
-def smtp_server():
-    with SMTPServer(port=free_port()) as server:
-        yield server
 
 
 @pytest.fixture
