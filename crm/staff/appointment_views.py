@@ -7,8 +7,10 @@ back to the lead page, or the page again with the problem said.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from itertools import groupby
+from typing import Any
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
@@ -115,31 +117,33 @@ def appointment_cancel(lead_id: int, appointment_id: int) -> ResponseReturnValue
 
 @bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/attended")
 def appointment_attended(lead_id: int, appointment_id: int) -> ResponseReturnValue:
-    lead = load_lead_or_404(current_user, lead_id)
-    form = OutcomeForm()
-    if not form.validate():
-        return invalid_lead_form(lead, form)
-    return perform_lead_action(
-        lead,
-        lambda: ops.mark_attended(
-            current_user, lead_id, appointment_id, expected_sequence=form.sequence.data
-        ),
-        "Marked attended: the lead is now visited.",
+    return _outcome(
+        lead_id, appointment_id, ops.mark_attended, "Marked attended: the lead is now visited."
     )
 
 
 @bp.post("/leads/<int:lead_id>/appointments/<int:appointment_id>/no-show")
 def appointment_no_show(lead_id: int, appointment_id: int) -> ResponseReturnValue:
+    return _outcome(
+        lead_id,
+        appointment_id,
+        ops.mark_no_show,
+        "Marked as a no-show; a follow-up call is scheduled for the next opening day.",
+    )
+
+
+def _outcome(
+    lead_id: int, appointment_id: int, mark: Callable[..., Any], done: str
+) -> ResponseReturnValue:
+    """After the appointment's time: whether the person came (``mark`` records which)."""
     lead = load_lead_or_404(current_user, lead_id)
     form = OutcomeForm()
     if not form.validate():
         return invalid_lead_form(lead, form)
     return perform_lead_action(
         lead,
-        lambda: ops.mark_no_show(
-            current_user, lead_id, appointment_id, expected_sequence=form.sequence.data
-        ),
-        "Marked as a no-show; a follow-up call is scheduled for the next opening day.",
+        lambda: mark(current_user, lead_id, appointment_id, expected_sequence=form.sequence.data),
+        done,
     )
 
 
