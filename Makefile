@@ -2,7 +2,7 @@
 # make test - set everything up and run the whole test suite
 # make bench - run every benchmark; each prints one JSON line per figure on stdout
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench bench-pages bench-triage bench-export bench-intake bench-backup bench-lighthouse clean
+.PHONY: help install translations translations-extract translations-update run test lint format bench bench-pages bench-triage bench-export bench-intake bench-backup bench-lighthouse clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -28,14 +28,30 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+# Patient-facing strings live in gettext catalogues under crm/translations (see babel.cfg).
+# extract: templates and code -> messages.pot; update: merge it into each language's .po;
+# translations: compile the .po files to the .mo files the app reads (never committed).
+CATALOGUES := crm/translations
+translations-extract: install
+	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+		--msgid-bugs-address=privacy@example.invalid --project=clinic-crm \
+		-o $(CATALOGUES)/messages.pot .
+
+translations-update: translations-extract
+	$(BIN)/pybabel update --quiet -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-fuzzy-matching
+
+translations: install
+	@if ls $(CATALOGUES)/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile --statistics -d $(CATALOGUES) >&2; fi
+
+run: install translations
 	$(BIN)/crm db upgrade
 	$(BIN)/crm seed
 	@$(BIN)/python -c 'from crm import create_app; app = create_app(); print("" if app.config["MAIL_SERVER"] else "Note: no mail server is configured (CRM_MAIL_SERVER), so emails wait in the outbox.")'
 	$(BIN)/crm run --host $(HOST) --port $(PORT)
 
 # The suite runs on SQLite; with CRM_TEST_POSTGRES=1 it runs again on a throwaway PostgreSQL.
-test: install
+test: install translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 ifeq ($(CRM_TEST_POSTGRES),1)
 	CRM_TEST_DATABASE=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)

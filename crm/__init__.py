@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.clinic.consent import check_consent_version
     from crm.intake import bp as intake_bp
     from crm.leads import notifications
-    from crm.platform import assets, errors, security
+    from crm.platform import assets, errors, i18n, security
     from crm.platform.config import load_config
     from crm.platform.database import configure_engine
     from crm.platform.extensions import csrf, db, limiter, login_manager, mail, migrate
@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from crm.staff import bp as staff_bp
     from crm.templating import register_template_helpers
 
-    app = Flask(
+    app = i18n.LanguageAwareFlask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=os.environ.get("CRM_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
@@ -72,6 +72,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     notifications.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    # Inside the static files' middleware: /kn/static/... is not a second copy of /static/....
+    i18n.init_app(app)
     assets.init_app(app)
     page_views.init_app(app)
     return app

@@ -1,0 +1,134 @@
+"""The patient's language: English, Kannada, Telugu or Hindi, carried in the URL.
+
+A public page in Kannada lives at ``/kn/...`` and its English original at ``/...``, so a shared
+or indexed link always opens in the language it was shared in. The prefix is moved from the path
+into ``SCRIPT_NAME`` before Flask routes the request: the routes are written once, and every
+``url_for`` made while answering a ``/kn/`` page points at the ``/kn/`` version of its target.
+The few addresses that are the same in every language (static files, the staff CRM, feeds and
+machine files) are built without the prefix, and asking for them under one is "not found".
+
+Staff pages stay in English: the language only ever comes from a public page's URL, or, for the
+patient's emails, from the enquiry they wrote in (``force_locale``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, abort, request
+from flask.typing import ResponseReturnValue
+from flask_babel import Babel
+
+DEFAULT_LANGUAGE = "en"
+ENVIRON_KEY = "crm.language"
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    code: str
+    native_name: str  # what the switcher shows: a reader finds their own language by its script
+    english_name: str  # what staff read ("prefers Telugu")
+    html_lang: str  # the page's lang attribute and hreflang value
+
+
+LANGUAGES: dict[str, Language] = {
+    language.code: language
+    for language in (
+        Language("en", "English", "English", "en-IN"),
+        Language("kn", "ಕನ್ನಡ", "Kannada", "kn-IN"),
+        Language("te", "తెలుగు", "Telugu", "te-IN"),
+        Language("hi", "हिन्दी", "Hindi", "hi-IN"),
+    )
+}
+PREFIXED = tuple(code for code in LANGUAGES if code != DEFAULT_LANGUAGE)
+
+# Public endpoints that have one address whatever the language.
+LANGUAGE_NEUTRAL_ENDPOINTS = frozenset(
+    {"static", "site.feed", "site.favicon", "site.robots", "site.sitemap", "site.healthz"}
+)
+LANGUAGE_BLUEPRINTS = frozenset({"site", "intake"})
+
+
+def is_language_aware(endpoint: str | None) -> bool:
+    """Whether a page at ``endpoint`` exists in every language (under ``/kn/`` and the rest)."""
+    if endpoint is None or endpoint in LANGUAGE_NEUTRAL_ENDPOINTS:
+        return False
+    return endpoint.partition(".")[0] in LANGUAGE_BLUEPRINTS
+
+
+class LanguagePrefix:
+    """WSGI middleware: ``/te/blog/x`` is routed as ``/blog/x`` with the language noted."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        for code in PREFIXED:
+            prefix = f"/{code}"
+            if path == prefix or path.startswith(prefix + "/"):
+                environ[ENVIRON_KEY] = code
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+                environ["PATH_INFO"] = path[len(prefix) :] or "/"
+                break
+        return self.app(environ, start_response)
+
+
+def current_language() -> str:
+    """The language of the page being answered; English outside a request or on staff pages."""
+    if not request:
+        return DEFAULT_LANGUAGE
+    return str(request.environ.get(ENVIRON_KEY, DEFAULT_LANGUAGE))
+
+
+def _script_root_without_language() -> str:
+    root = request.script_root
+    code = request.environ.get(ENVIRON_KEY)
+    if code and root.endswith(f"/{code}"):
+        return root[: -len(code) - 1]
+    return root
+
+
+def path_in_language(code: str, path: str | None = None) -> str:
+    """This page's path (or ``path``, given without any prefix) in the language ``code``."""
+    prefix = "" if code == DEFAULT_LANGUAGE else f"/{code}"
+    return _script_root_without_language() + prefix + (request.path if path is None else path)
+
+
+class LanguageAwareFlask(Flask):
+    """Builds language-neutral addresses without the page's language prefix."""
+
+    def url_for(self, /, endpoint: str, **values: Any) -> str:  # type: ignore[override]
+        url = super().url_for(endpoint, **values)
+        if request and request.environ.get(ENVIRON_KEY) and not _keeps_language(endpoint):
+            prefixed_root = request.script_root + "/"
+            url = url.replace(prefixed_root, _script_root_without_language() + "/", 1)
+        return url
+
+
+def _keeps_language(endpoint: str) -> bool:
+    if endpoint.startswith("."):  # relative to the current blueprint
+        endpoint = f"{request.blueprint}{endpoint}"
+    return is_language_aware(endpoint)
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=current_language)
+    app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
+
+    @app.before_request
+    def _only_public_pages_have_languages() -> ResponseReturnValue | None:
+        if request.environ.get(ENVIRON_KEY) and not is_language_aware(request.endpoint):
+            abort(404)
+        return None
+
+    @app.context_processor
+    def _language_globals() -> dict[str, object]:
+        code = current_language()
+        return {
+            "current_language": code,
+            "html_lang": LANGUAGES[code].html_lang,
+            "languages": LANGUAGES,
+            "path_in_language": path_in_language,
+        }
