@@ -13,7 +13,7 @@ from flask import current_app, request
 
 from crm.accounts.sign_in_guard import account_digest, is_known_address
 from crm.platform.contact import InvalidContact, normalise_phone
-from crm.platform.network import client_address, hash_client_address
+from crm.platform.network import client_address, client_address_key, hash_client_address
 
 
 def _config(key: str):  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ def _digest(value: str) -> str:
 
 
 def address_key() -> str:
-    return client_address()
+    return client_address_key()
 
 
 def phone_key() -> str:

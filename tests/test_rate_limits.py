@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 
 from crm import create_app
 from crm.intake.forms import FAILURE_MESSAGE
 from crm.models import Enquiry, StaffSession
-from crm.platform.extensions import db
+from crm.platform.extensions import db, limiter
 from tests.conftest import BASE_CONFIG
 from tests.helpers import VALID_FIELDS, form_fields, reach_out_fields
 from tests.staff_helpers import PASSWORD, email_of, make_staff
@@ -49,6 +51,19 @@ def test_one_address_is_limited_and_told_so(client, app):
     assert stored(app) == 4
     # another address is not affected
     assert post_form(client, phone="98450 11008", address="198.51.100.7").status_code == 201
+
+
+def test_the_limiter_keeps_and_logs_no_address_in_clear(client, app, caplog):
+    caplog.set_level(logging.INFO, logger="flask-limiter")
+    for index in range(5):
+        post_form(client, phone=f"98450 1100{index}", address="203.0.113.77")
+    exceeded = [
+        record.getMessage() for record in caplog.records if "exceeded" in record.getMessage()
+    ]
+    assert exceeded, "the limiter said nothing when the limit was passed"
+    assert not any("203.0.113.77" in line for line in exceeded)
+    storage = limiter._storage.storage  # the in-memory counters, keyed by the limits' keys
+    assert storage and not any("203.0.113.77" in key for key in storage)
 
 
 def test_without_javascript_the_limit_keeps_what_was_typed(client, app):

@@ -11,7 +11,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from crm.platform.network import client_address
+from crm.platform.network import client_address_key
 
 # Stable constraint names, so Alembic can alter and drop them on every backend.
 NAMING_CONVENTION = {
@@ -32,4 +32,4 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 mail = Mail()
 login_manager = LoginManager()
-limiter = Limiter(key_func=client_address)
+limiter = Limiter(key_func=client_address_key)

@@ -24,6 +24,12 @@ def hash_client_address(address: str) -> str:
     return hmac.new(key, b"client-address:" + address.encode(), hashlib.sha256).hexdigest()
 
 
+def client_address_key() -> str:
+    """The rate limits' key for this client: its keyed hash, so neither the limiter's storage
+    (Redis, say) nor its "limit exceeded" log line holds the address in clear."""
+    return "address:" + hash_client_address(client_address())[:32]
+
+
 def is_loopback_caller() -> bool:
     """True when the request came from this machine: ``remote_addr`` after ProxyFix, so a
     request a trusted proxy forwarded from outside counts as the outside caller it is."""
