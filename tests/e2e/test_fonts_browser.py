@@ -51,21 +51,21 @@ FETCHED_FONTS = """() => document.fonts.ready.then(() =>
 
 
 @pytest.fixture(scope="module")
-def bare_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """Chromium that sees no Indic font on the machine, as most phones' browsers see ours."""
-    from playwright.sync_api import sync_playwright
+def bare_browser(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """Chromium that sees no Indic font on the machine, as most phones' browsers see ours.
 
+    Launched through the session's Playwright: a second one cannot run beside it.
+    """
     folder: Path = tmp_path_factory.mktemp("fontconfig")
     conf = folder / "fonts.conf"
     conf.write_text(FONTCONFIG.format(cache=folder / "cache"))
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=CHROMIUM_ARGS,
-            env={**os.environ, "FONTCONFIG_FILE": str(conf)},
-        )
-        yield instance
-        instance.close()
+    instance = browser.browser_type.launch(
+        executable_path=chromium_path(),
+        args=CHROMIUM_ARGS,
+        env={**os.environ, "FONTCONFIG_FILE": str(conf)},
+    )
+    yield instance
+    instance.close()
 
 
 @pytest.fixture
