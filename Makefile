@@ -2,7 +2,7 @@
 # make test - set everything up and run the whole test suite
 # make bench - run every benchmark; each prints one JSON line per figure on stdout
 .DEFAULT_GOAL := help
-.PHONY: help install translations translations-extract translations-update run test lint format bench bench-pages bench-triage bench-export bench-intake bench-backup bench-lighthouse clean
+.PHONY: help install translations translations-extract translations-update run test lint format fonts bench bench-pages bench-triage bench-export bench-intake bench-backup bench-lighthouse clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,6 +15,7 @@ help:
 	@echo "make run    set up and serve the site on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make lint   ruff check and format check"
+	@echo "make fonts  remake the Kannada, Telugu and Devanagari web fonts (needs fonts-noto-core)"
 	@echo "make bench  every benchmark (or bench-pages, bench-triage, bench-export, bench-intake)"
 
 $(STAMP): pyproject.toml
@@ -64,6 +65,11 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The subsetted web fonts are committed; this remakes them from Debian's Noto fonts
+# (apt-get install fonts-noto-core), with their stylesheets and FONTLOG.
+fonts: install
+	$(BIN)/python tools/subset_fonts.py
 
 # Figures go to stdout as JSON lines, progress to stderr: make bench > figures.jsonl
 # The first run builds databases of 10,000 and 1,000,000 leads in bench/results/ (a few minutes).
