@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from crm.clinic.branches import weekly_hours
@@ -47,7 +48,11 @@ def acknowledgement(branch: Branch) -> Message:
     """
     return render_message(
         "acknowledgement",
-        f"We have your message, {current_app.config['CLINIC_NAME']} {branch.city}",
+        gettext(
+            "We have your message, %(clinic)s %(city)s",
+            clinic=current_app.config["CLINIC_NAME"],
+            city=branch.city,
+        ),
         branch=branch,
         hours=weekly_hours(branch),
     )

@@ -13,12 +13,18 @@ patient's emails, from the enquiry they wrote in (``force_locale``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from flask import Flask, abort, request
+from babel import Locale
+from babel.dates import format_date
+from babel.lists import format_list
+from flask import Flask, Response, abort, request
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel
+from flask_babel import Babel, force_locale, get_locale, gettext
+from markupsafe import Markup, escape
 
 DEFAULT_LANGUAGE = "en"
 ENVIRON_KEY = "crm.language"
@@ -75,6 +81,15 @@ class LanguagePrefix:
         return self.app(environ, start_response)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue without translating it here.
+
+    For words kept in English where they are stored or shown to staff, and translated with
+    ``gettext(message)`` where a patient reads them.
+    """
+    return message
+
+
 def current_language() -> str:
     """The language of the page being answered; English outside a request or on staff pages."""
     if not request:
@@ -96,6 +111,68 @@ def path_in_language(code: str, path: str | None = None) -> str:
     return _script_root_without_language() + prefix + (request.path if path is None else path)
 
 
+def locale_language() -> str:
+    """The language text is being written in: the page's, or the one ``force_locale`` chose
+    (a patient's email rendered in the language of their enquiry)."""
+    locale = get_locale()
+    code = locale.language if locale is not None else DEFAULT_LANGUAGE
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def babel_locale() -> Locale:
+    """The Indian variant of the language being written, for dates and lists (``en_IN`` writes
+    "9 March 2025" and "A, B and C", as the clinic always has)."""
+    return Locale.parse(LANGUAGES[locale_language()].html_lang, sep="-")
+
+
+def long_date(day: date) -> str:
+    """A date in words in the reader's language; digits stay 0-9 (CLDR's "latn" for kn/te/hi)."""
+    return format_date(day, "long", locale=babel_locale())
+
+
+def list_of(items: Iterable[object], style: str = "standard") -> Markup:
+    """Items joined the way the language joins them ("A, B and C"; ``style="or"``: "A or B").
+
+    Markup items (links) stay markup; anything else is escaped.
+    """
+    escaped = [str(escape(item)) for item in items]
+    return Markup(format_list(escaped, style=style, locale=babel_locale()))  # noqa: S704
+
+
+def link_to(href: str, text: object) -> Markup:
+    """A link to drop into a translated sentence as one placeholder."""
+    return Markup('<a href="{}">{}</a>').format(href, text)
+
+
+def strong(text: object) -> Markup:
+    return Markup("<strong>{}</strong>").format(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    language: Language
+    href: str
+    text: str  # in the suggested language, which the visitor reads better than English
+
+
+def language_suggestion() -> Suggestion | None:
+    """On an English page, the version in a language the browser prefers to English, if any.
+
+    Only ever a link: a shared or indexed English link stays English (no redirect, no cookie).
+    """
+    if not request or current_language() != DEFAULT_LANGUAGE:
+        return None
+    if not is_language_aware(request.endpoint):
+        return None
+    best = request.accept_languages.best_match(list(LANGUAGES))
+    if best is None or best == DEFAULT_LANGUAGE:
+        return None
+    language = LANGUAGES[best]
+    with force_locale(best):
+        text = gettext("This page is also in %(language)s.", language=language.native_name)
+    return Suggestion(language, path_in_language(best), text)
+
+
 class LanguageAwareFlask(Flask):
     """Builds language-neutral addresses without the page's language prefix."""
 
@@ -115,6 +192,10 @@ def _keeps_language(endpoint: str) -> bool:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=current_language)
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_filter(list_of, "list_of")
+    app.add_template_global(link_to, "link_to")
+    app.add_template_global(strong, "strong")
     app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.before_request
@@ -122,6 +203,13 @@ def init_app(app: Flask) -> None:
         if request.environ.get(ENVIRON_KEY) and not is_language_aware(request.endpoint):
             abort(404)
         return None
+
+    @app.after_request
+    def _vary_on_accept_language(response: Response) -> Response:
+        # An English page may carry a suggestion drawn from Accept-Language.
+        if current_language() == DEFAULT_LANGUAGE and is_language_aware(request.endpoint):
+            response.vary.add("Accept-Language")
+        return response
 
     @app.context_processor
     def _language_globals() -> dict[str, object]:
@@ -131,4 +219,5 @@ def init_app(app: Flask) -> None:
             "html_lang": LANGUAGES[code].html_lang,
             "languages": LANGUAGES,
             "path_in_language": path_in_language,
+            "language_suggestion": language_suggestion,
         }

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from babel.lists import format_list
 from flask import current_app, url_for
+from flask_babel import gettext as _
 
 from crm.clinic.branches import opening_spans
 from crm.models import WEEKDAYS, Branch
+from crm.platform.i18n import babel_locale
 from crm.site.blog import Article
 
 SCHEMA = "https://schema.org"
@@ -67,10 +70,15 @@ def clinic_name() -> str:
 def home_page(branches: list[Branch]) -> PageMeta:
     cities = _cities(branches)
     return PageMeta(
-        title=f"{clinic_name()}: physiotherapy and acupressure in {cities}",
-        description=(
-            f"Physiotherapists for back, neck and knee pain, sports injuries and recovery after "
-            f"surgery, at our clinics in {cities} or at home. Ask for a call back."
+        title=_(
+            "%(clinic)s: physiotherapy and acupressure in %(cities)s",
+            clinic=clinic_name(),
+            cities=cities,
+        ),
+        description=_(
+            "Physiotherapists for back, neck and knee pain, sports injuries and recovery after "
+            "surgery, at our clinics in %(cities)s or at home. Ask for a call back.",
+            cities=cities,
         ),
         path=url_for("site.home"),
         structured=[organisation(branches)],
@@ -79,13 +87,15 @@ def home_page(branches: list[Branch]) -> PageMeta:
 
 def blog_index_page() -> PageMeta:
     return PageMeta(
-        title=f"Articles on back, neck and knee pain · {clinic_name()}",
-        description=(
+        title=_("Articles on back, neck and knee pain · %(clinic)s", clinic=clinic_name()),
+        description=_(
             "Practical notes from our physiotherapists: acupressure for back pain, neck pain "
             "from desk work, knee pain on the stairs, and when to see a professional."
         ),
         path=url_for("site.blog_index"),
-        structured=[breadcrumbs([("Home", url_for("site.home"))], "Articles", "site.blog_index")],
+        structured=[
+            breadcrumbs([(_("Home"), url_for("site.home"))], _("Articles"), "site.blog_index")
+        ],
     )
 
 
@@ -94,7 +104,7 @@ def article_page(article: Article) -> PageMeta:
     structured = [
         blog_posting(article),
         breadcrumbs(
-            [("Home", url_for("site.home")), ("Articles", url_for("site.blog_index"))],
+            [(_("Home"), url_for("site.home")), (_("Articles"), url_for("site.blog_index"))],
             article.title,
             "site.article",
             slug=article.slug,
@@ -116,16 +126,23 @@ def article_page(article: Article) -> PageMeta:
 def branch_page(branch: Branch) -> PageMeta:
     area = branch.address.splitlines()[1].split(",")[0] if "\n" in branch.address else branch.city
     return PageMeta(
-        title=f"Physiotherapy clinic in {area}, {branch.city} · {clinic_name()}",
-        description=(
-            f"{branch.name}: address, directions, parking, opening hours and phone. "
-            f"Physiotherapy, acupressure and home visits across {branch.city}."
+        title=_(
+            "Physiotherapy clinic in %(area)s, %(city)s · %(clinic)s",
+            area=area,
+            city=branch.city,
+            clinic=clinic_name(),
+        ),
+        description=_(
+            "%(branch)s: address, directions, parking, opening hours and phone. "
+            "Physiotherapy, acupressure and home visits across %(city)s.",
+            branch=branch.name,
+            city=branch.city,
         ),
         path=url_for("site.branch", slug=branch.slug),
         structured=[
             physiotherapy(branch),
             breadcrumbs(
-                [("Home", url_for("site.home")), ("Clinics", url_for("site.contact"))],
+                [(_("Home"), url_for("site.home")), (_("Clinics"), url_for("site.contact"))],
                 branch.name,
                 "site.branch",
                 slug=branch.slug,
@@ -136,10 +153,11 @@ def branch_page(branch: Branch) -> PageMeta:
 
 def contact_page(branches: list[Branch]) -> PageMeta:
     return PageMeta(
-        title=f"Contact us and find a clinic · {clinic_name()}",
-        description=(
-            f"Phone numbers, addresses and opening hours of our clinics in {_cities(branches)}, "
-            f"or leave your number and we will call you back."
+        title=_("Contact us and find a clinic · %(clinic)s", clinic=clinic_name()),
+        description=_(
+            "Phone numbers, addresses and opening hours of our clinics in %(cities)s, "
+            "or leave your number and we will call you back.",
+            cities=_cities(branches),
         ),
         path=url_for("site.contact"),
         structured=[organisation(branches)],
@@ -148,8 +166,8 @@ def contact_page(branches: list[Branch]) -> PageMeta:
 
 def privacy_page() -> PageMeta:
     return PageMeta(
-        title=f"Privacy notice · {clinic_name()}",
-        description=(
+        title=_("Privacy notice · %(clinic)s", clinic=clinic_name()),
+        description=_(
             "What we do with the details you send through our reach-out form, how long we keep "
             "them, and how to see or erase them."
         ),
@@ -290,6 +308,4 @@ def breadcrumbs(
 
 def _cities(branches: list[Branch]) -> str:
     cities = [branch.city for branch in branches]
-    if len(cities) <= 1:
-        return "".join(cities) or "India"
-    return ", ".join(cities[:-1]) + " and " + cities[-1]
+    return format_list(cities, locale=babel_locale()) if cities else _("India")
