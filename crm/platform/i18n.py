@@ -24,6 +24,8 @@ from babel.lists import format_list
 from flask import Flask, Response, abort, request
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, force_locale, get_locale, gettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 DEFAULT_LANGUAGE = "en"
@@ -105,6 +107,14 @@ def _script_root_without_language() -> str:
     return root
 
 
+def without_language(path: str) -> str:
+    """A path built on this page (``/kn/contact``) as ``path_in_language`` takes it."""
+    root = request.script_root
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
+
+
 def path_in_language(code: str, path: str | None = None) -> str:
     """This page's path (or ``path``, given without any prefix) in the language ``code``."""
     prefix = "" if code == DEFAULT_LANGUAGE else f"/{code}"
@@ -160,17 +170,35 @@ def language_suggestion() -> Suggestion | None:
 
     Only ever a link: a shared or indexed English link stays English (no redirect, no cookie).
     """
-    if not request or current_language() != DEFAULT_LANGUAGE:
+    if not request or request.method != "GET" or current_language() != DEFAULT_LANGUAGE:
         return None
     if not is_language_aware(request.endpoint):
         return None
-    best = request.accept_languages.best_match(list(LANGUAGES))
+    best = _preferred_language()
     if best is None or best == DEFAULT_LANGUAGE:
         return None
     language = LANGUAGES[best]
     with force_locale(best):
         text = gettext("This page is also in %(language)s.", language=language.native_name)
     return Suggestion(language, path_in_language(best), text)
+
+
+@pass_context
+def page_in_language(context: Context, code: str) -> str:
+    """This page in language ``code``: the page being drawn (``page_meta``), not the request's
+    path, which for a refused form is the address it was posted to."""
+    meta = context.get("page_meta")
+    return path_in_language(code, without_language(meta.path) if meta is not None else None)
+
+
+def _preferred_language() -> str | None:
+    """The first of our languages in the browser's order of preference ("hi-IN" counts as
+    Hindi even when plain "en" follows it)."""
+    for value, quality in request.accept_languages:  # highest quality first
+        code = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and code in LANGUAGES:
+            return code
+    return None
 
 
 class LanguageAwareFlask(Flask):
@@ -196,6 +224,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(list_of, "list_of")
     app.add_template_global(link_to, "link_to")
     app.add_template_global(strong, "strong")
+    app.add_template_global(page_in_language, "page_in_language")
     app.wsgi_app = LanguagePrefix(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.before_request
@@ -220,4 +249,7 @@ def init_app(app: Flask) -> None:
             "languages": LANGUAGES,
             "path_in_language": path_in_language,
             "language_suggestion": language_suggestion,
+            # For text kept in English on a page in another language (addresses, an article
+            # not yet translated): screen readers then read it with English rules.
+            "in_english": Markup("") if code == DEFAULT_LANGUAGE else Markup(' lang="en-IN"'),
         }

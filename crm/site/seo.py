@@ -16,8 +16,15 @@ from flask_babel import gettext as _
 
 from crm.clinic.branches import opening_spans
 from crm.models import WEEKDAYS, Branch
-from crm.platform.i18n import babel_locale
-from crm.site.blog import Article
+from crm.platform.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    babel_locale,
+    current_language,
+    path_in_language,
+    without_language,
+)
+from crm.site.blog import Article, languages_of
 
 SCHEMA = "https://schema.org"
 SHARE_IMAGE = "img/share.png"
@@ -45,10 +52,28 @@ class PageMeta:
     modified: date | None = None
     structured: list[JsonLd] = field(default_factory=list)
     noindex: bool = False
+    # The language the page's content is written in (English for an article not yet
+    # translated, shown on a /kn/ page), and the languages the page exists in.
+    language: str = field(default_factory=current_language)
+    languages: tuple[str, ...] = tuple(LANGUAGES)
 
     @property
     def canonical(self) -> str:
-        return absolute(self.path)
+        """The address of this content: an untranslated article's is its English original's."""
+        return self.address_in(self.language)
+
+    def address_in(self, code: str) -> str:
+        return absolute(path_in_language(code, without_language(self.path)))
+
+    @property
+    def alternates(self) -> list[tuple[str, str]]:
+        """(hreflang, address) of every language version, and English as ``x-default``."""
+        versions = [(LANGUAGES[code].html_lang, self.address_in(code)) for code in self.languages]
+        return [*versions, ("x-default", self.address_in(DEFAULT_LANGUAGE))]
+
+    @property
+    def og_locale(self) -> str:
+        return LANGUAGES[self.language].html_lang.replace("-", "_")
 
     @property
     def image(self) -> str:
@@ -120,6 +145,8 @@ def article_page(article: Article) -> PageMeta:
         published=article.date,
         modified=article.modified,
         structured=structured,
+        language=article.language,
+        languages=tuple(languages_of(article.slug)),
     )
 
 
@@ -254,7 +281,8 @@ def postal_address(branch: Branch) -> JsonLd:
 
 
 def blog_posting(article: Article) -> JsonLd:
-    url = absolute(url_for("site.article", slug=article.slug))
+    path = without_language(url_for("site.article", slug=article.slug))
+    url = absolute(path_in_language(article.language, path))
     return {
         "@context": SCHEMA,
         "@type": "BlogPosting",
@@ -263,7 +291,7 @@ def blog_posting(article: Article) -> JsonLd:
         "url": url,
         "datePublished": article.date.isoformat(),
         "dateModified": article.modified.isoformat(),
-        "inLanguage": "en-IN",
+        "inLanguage": LANGUAGES[article.language].html_lang,
         "image": absolute(url_for("static", filename=SHARE_IMAGE)),
         "author": {"@type": "Organization", "name": article.author},
         "publisher": {"@id": absolute("/#organization")},
