@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import get_day_names
 from flask import g
 from sqlalchemy import select
@@ -26,7 +28,13 @@ class HoursRow:
     @property
     def day(self) -> str:
         """The weekday's name in the language being written (CLDR's, not a catalogue's)."""
-        return str(get_day_names("wide", locale=babel_locale())[WEEKDAYS.index(self.weekday)])
+        return _day_names(babel_locale())[WEEKDAYS.index(self.weekday)]
+
+
+@lru_cache(maxsize=8)
+def _day_names(locale: Locale) -> tuple[str, ...]:
+    names = get_day_names("wide", locale=locale)
+    return tuple(str(names[day]) for day in range(len(WEEKDAYS)))
 
 
 def branch_choices() -> list[tuple[str, str]]:

@@ -6,8 +6,6 @@ import re
 import secrets
 
 from flask import current_app
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, Field, HiddenField, SelectField, StringField, TextAreaField
@@ -25,7 +23,8 @@ from crm.platform.contact import (
     normalise_phone,
     unsafe_characters,
 )
-from crm.platform.i18n import N_, locale_language
+from crm.platform.i18n import N_, gettext, locale_language
+from crm.platform.i18n import lazy_gettext as _l
 
 # In English here; each is shown through gettext, in the visitor's language.
 SUCCESS_MESSAGE = N_("Thank you! Your submission has been received!")

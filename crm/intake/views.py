@@ -14,7 +14,6 @@ from flask import (
     request,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -30,7 +29,7 @@ from crm.leads.capture import UTM_FIELDS, Submission, UnknownBranch, capture_lea
 from crm.platform.database import is_transient, utcnow
 from crm.platform.extensions import db, limiter
 from crm.platform.http import is_own_path, wants_json
-from crm.platform.i18n import N_, current_language, path_in_language
+from crm.platform.i18n import N_, current_language, gettext, path_in_language
 from crm.platform.network import client_address, hash_client_address
 
 FLASH_CATEGORY = "reach-out"

@@ -12,7 +12,6 @@ from datetime import datetime
 from email.utils import parseaddr
 
 from flask import current_app
-from flask_babel import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,7 @@ from crm.mail.compose import render_message
 from crm.mail.outbox import queue_message
 from crm.models import Appointment, AppointmentKind, Branch, EmailKind, Lead, OutboxEmail
 from crm.platform.contact import display_branch_phone
-from crm.platform.i18n import N_
+from crm.platform.i18n import N_, gettext
 
 # change -> (email kind, subject start, calendar METHOD)
 CHANGES = {

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app
-from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from crm.clinic.branches import weekly_hours
@@ -21,6 +20,7 @@ from crm.mail.compose import Message, render_message
 from crm.mail.outbox import queue_message
 from crm.mail.outcomes import DeliveryOutcome, on_delivery_outcome
 from crm.models import Branch, EmailKind, Enquiry, EventKind, Lead, OutboxEmail, StaffUser
+from crm.platform.i18n import gettext
 
 
 def init_app(app: Flask) -> None:

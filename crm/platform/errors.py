@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 from flask import Flask, jsonify, render_template
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from crm.platform.database import is_transient
 from crm.platform.extensions import db
 from crm.platform.http import wants_json
+from crm.platform.i18n import lazy_gettext as _l
 
 MESSAGES = {
     400: (_l("Bad request"), _l("We could not read that request. Please go back and try again.")),

@@ -16,14 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
 from babel.lists import format_list
-from flask import Flask, Response, abort, request
+from babel.support import NullTranslations
+from flask import Flask, Response, abort, g, request
 from flask.typing import ResponseReturnValue
-from flask_babel import Babel, force_locale, get_locale, gettext
+from flask_babel import Babel, force_locale, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -124,7 +127,10 @@ def path_in_language(code: str, path: str | None = None) -> str:
 def locale_language() -> str:
     """The language text is being written in: the page's, or the one ``force_locale`` chose
     (a patient's email rendered in the language of their enquiry)."""
-    locale = get_locale()
+    state = _babel_state()
+    locale = getattr(state, "babel_locale", None) if state is not None else None
+    if locale is None:
+        locale = get_locale()
     code = locale.language if locale is not None else DEFAULT_LANGUAGE
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -132,7 +138,12 @@ def locale_language() -> str:
 def babel_locale() -> Locale:
     """The Indian variant of the language being written, for dates and lists (``en_IN`` writes
     "9 March 2025" and "A, B and C", as the clinic always has)."""
-    return Locale.parse(LANGUAGES[locale_language()].html_lang, sep="-")
+    return _indian_locale(locale_language())
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _indian_locale(code: str) -> Locale:
+    return Locale.parse(LANGUAGES[code].html_lang, sep="-")
 
 
 def long_date(day: date) -> str:
@@ -218,8 +229,60 @@ def _keeps_language(endpoint: str) -> bool:
     return is_language_aware(endpoint)
 
 
+def _babel_state() -> Any | None:
+    """Flask-Babel's per-request state (locale, forced locale), or None before it exists."""
+    try:
+        return g._flask_babel
+    except (AttributeError, RuntimeError):
+        return None
+
+
+def _translations() -> NullTranslations:
+    """Flask-Babel's catalogue for the current locale, looked up once per request and locale.
+
+    A page asks for some eighty strings, and Flask-Babel finds the request's state, locale and
+    catalogue afresh for each through several context lookups: together about a millisecond of
+    a public page. ``force_locale`` puts a new locale object in place, so the cache follows it.
+    """
+    state = _babel_state()
+    if state is not None:
+        cached = getattr(state, "crm_translations", None)
+        if cached is not None and cached[0] is getattr(state, "babel_locale", None):
+            return cached[1]
+    translations = get_translations()
+    state = _babel_state()
+    if state is not None and getattr(state, "babel_locale", None) is not None:
+        state.crm_translations = (state.babel_locale, translations)
+    return translations
+
+
+def gettext(message: str, **variables: Any) -> str:
+    """``message`` in the current language, with ``%(name)s`` placeholders filled in."""
+    text: str = _translations().ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    text: str = _translations().ungettext(singular, plural, num)
+    return text % variables
+
+
+def lazy_gettext(message: str, **variables: Any) -> LazyString:
+    """``gettext`` put off until the text is shown, for words written at import time."""
+    return LazyString(gettext, message, **variables)
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=current_language)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: _translations().ugettext(message),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        newstyle=True,
+    )
+    # WTForms' own messages are never shown (each validator here has its own words), so its
+    # translation layer through Flask-Babel would only cost time on every form.
+    app.config.setdefault("WTF_I18N_ENABLED", False)
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(list_of, "list_of")
     app.add_template_global(link_to, "link_to")
@@ -242,7 +305,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language_globals() -> dict[str, object]:
-        code = current_language()
+        # The page's language, or the one an email is being written in (force_locale).
+        code = locale_language()
         return {
             "current_language": code,
             "html_lang": LANGUAGES[code].html_lang,

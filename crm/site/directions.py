@@ -9,10 +9,10 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from flask import current_app, g
-from flask_babel import gettext
 
 from crm.clinic.branches import active_branches
 from crm.models import Branch
+from crm.platform.i18n import gettext
 
 MAPS_DIRECTIONS = "https://www.google.com/maps/dir/?"
 

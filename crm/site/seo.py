@@ -12,7 +12,6 @@ from typing import Any
 
 from babel.lists import format_list
 from flask import current_app, url_for
-from flask_babel import gettext as _
 
 from crm.clinic.branches import opening_spans
 from crm.models import WEEKDAYS, Branch
@@ -24,6 +23,7 @@ from crm.platform.i18n import (
     path_in_language,
     without_language,
 )
+from crm.platform.i18n import gettext as _
 from crm.site.blog import Article, languages_of
 
 SCHEMA = "https://schema.org"
