@@ -34,12 +34,13 @@ install: $(STAMP)
 # translations: compile the .po files to the .mo files the app reads (never committed).
 CATALOGUES := crm/translations
 translations-extract: install
-	$(BIN)/pybabel extract --quiet -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file \
+		--add-comments=Translators: \
 		--msgid-bugs-address=privacy@example.invalid --project=clinic-crm \
 		-o $(CATALOGUES)/messages.pot .
 
 translations-update: translations-extract
-	$(BIN)/pybabel update --quiet -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-fuzzy-matching
+	$(BIN)/pybabel --quiet update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-fuzzy-matching
 
 translations: install
 	@if ls $(CATALOGUES)/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \

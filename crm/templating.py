@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_time
 from flask import Flask, current_app
 
 from crm.leads.capture import FilterReason
@@ -13,6 +14,7 @@ from crm.leads.catalogue import interest_label
 from crm.models import STATUS_LABELS, Channel, LeadStatus
 from crm.models.branch import DEFAULT_TIME_ZONE
 from crm.platform.contact import display_branch_phone, display_phone
+from crm.platform.i18n import DEFAULT_LANGUAGE, babel_locale, locale_language
 
 DEFAULT_ZONE = DEFAULT_TIME_ZONE
 
@@ -38,7 +40,9 @@ def machine_time(moment: datetime | None) -> str:
 
 
 def clock(moment: time) -> str:
-    """A time of day as people say it: "8 am", "8:30 pm"."""
+    """A time of day as people say it: "8 am", "8:30 pm"; CLDR's short time in other languages."""
+    if locale_language() != DEFAULT_LANGUAGE:
+        return format_time(moment, "short", locale=babel_locale())
     hour = moment.hour % 12 or 12
     suffix = "am" if moment.hour < 12 else "pm"
     return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"

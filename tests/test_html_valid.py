@@ -29,6 +29,7 @@ from crm.leads.privacy import erase_lead
 from crm.models import Branch, Clinician, FollowUp, Lead, LeadStatus, OutboxEmail, StaffUser
 from crm.platform.database import utcnow
 from crm.platform.extensions import db
+from crm.platform.i18n import PREFIXED, is_language_aware
 from crm.site.blog import all_articles
 from tests.helpers import form_fields, reach_out_fields, submit_reach_out
 from tests.nu_checker import check_folder, checker_command
@@ -253,6 +254,25 @@ def public_pages(app: Flask, pages: Pages, data: dict) -> None:
     assert response.status_code == 303
     html = pages.get(visitor, "visitor thanked", response.headers["Location"])
     assert "Thank you! Your submission has been received!" in html
+    language_pages(app, pages, values)
+
+
+def language_pages(app: Flask, pages: Pages, values: dict[str, dict[str, list[object]]]) -> None:
+    """Every public page again under /kn/, /te/ and /hi/, a refused form in Telugu, and an
+    English page suggesting its Kannada version."""
+    visitor = app.test_client()
+    for prefix in (f"/{code}" for code in PREFIXED):
+        for rule in get_rules(app, staff=False):
+            if not is_language_aware(rule.endpoint):
+                continue
+            for url in urls_for(app, rule, values.get(rule.endpoint, {})):
+                pages.save(f"visitor {prefix}{url}", visitor.get(prefix + url))
+    fields = reach_out_fields(visitor, "/te/contact")
+    fields.update(name="", phone="12", email="not-an-email", message="x" * 3000)
+    pages.save("visitor refused form in Telugu", visitor.post("/te/leads", data=fields), 422)
+    pages.save("visitor 404 in Hindi", visitor.get("/hi/no-such-page"), 404)
+    suggested = visitor.get("/", headers={"Accept-Language": "kn-IN,kn;q=0.9,en;q=0.5"})
+    assert "language-suggestion" in pages.save("visitor offered Kannada", suggested)
 
 
 def staff_pages(app: Flask, pages: Pages, data: dict) -> None:

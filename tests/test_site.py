@@ -192,9 +192,11 @@ def test_pages_load_nothing_from_other_sites_and_run_no_inline_script(client):
         html = response.get_data(as_text=True)
         # Everything the page loads (scripts, styles, images, frames) comes from this app;
         # links a person may follow (<a href>) can go anywhere.
-        # (The canonical link names the page's public address; nothing is loaded from it.)
+        # (The canonical link and the hreflang alternates name public addresses of this page;
+        # nothing is loaded from them.)
         loaded = re.findall(
-            r'<(?:script|link(?! rel="canonical")|img|iframe|source|video|audio)\b[^>]*?'
+            r'<(?:script|link(?! rel="canonical")(?! rel="alternate" hreflang=)'
+            r"|img|iframe|source|video|audio)\b[^>]*?"
             r'\b(?:src|href)="([^"]*)"',
             html,
         )

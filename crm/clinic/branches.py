@@ -4,32 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import get_day_names
 from flask import g
 from sqlalchemy import select
 
 from crm.models import WEEKDAYS, Branch
 from crm.models.branch import DEFAULT_TIME_ZONE
 from crm.platform.extensions import db
+from crm.platform.i18n import babel_locale
 
 DEFAULT_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
-
-DAY_NAMES = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-}
 
 
 @dataclass(frozen=True)
 class HoursRow:
-    day: str
+    weekday: str  # "mon".."sun"
     spans: list[tuple[time, time]]
+
+    @property
+    def day(self) -> str:
+        """The weekday's name in the language being written (CLDR's, not a catalogue's)."""
+        return _day_names(babel_locale())[WEEKDAYS.index(self.weekday)]
+
+
+@lru_cache(maxsize=8)
+def _day_names(locale: Locale) -> tuple[str, ...]:
+    names = get_day_names("wide", locale=locale)
+    return tuple(str(names[day]) for day in range(len(WEEKDAYS)))
 
 
 def branch_choices() -> list[tuple[str, str]]:
@@ -64,7 +69,7 @@ def opening_spans(branch: Branch, weekday: str) -> list[tuple[time, time]]:
 
 
 def weekly_hours(branch: Branch) -> list[HoursRow]:
-    return [HoursRow(DAY_NAMES[day], opening_spans(branch, day)) for day in WEEKDAYS]
+    return [HoursRow(day, opening_spans(branch, day)) for day in WEEKDAYS]
 
 
 def branch_zone(branch: Branch | None) -> ZoneInfo:

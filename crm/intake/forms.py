@@ -23,12 +23,15 @@ from crm.platform.contact import (
     normalise_phone,
     unsafe_characters,
 )
+from crm.platform.i18n import N_, gettext, locale_language
+from crm.platform.i18n import lazy_gettext as _l
 
-SUCCESS_MESSAGE = "Thank you! Your submission has been received!"
-NAME_ADDRESS_ERROR = (
+# In English here; each is shown through gettext, in the visitor's language.
+SUCCESS_MESSAGE = N_("Thank you! Your submission has been received!")
+NAME_ADDRESS_ERROR = N_(
     "Please write just your name, without a web or email address (put a space after any dot)."
 )
-FAILURE_MESSAGE = "Oops! Something went wrong while submitting the form."
+FAILURE_MESSAGE = N_("Oops! Something went wrong while submitting the form.")
 
 NAME_MAX = 120
 EMAIL_MAX = 254
@@ -60,7 +63,8 @@ def _normalised(normalise):  # type: ignore[no-untyped-def]
         try:
             field.data = normalise(field.data)
         except InvalidContact as error:
-            raise ValidationError(str(error)) from error
+            # The message is kept in English where it is written (staff forms use it too).
+            raise ValidationError(gettext(str(error))) from error
 
     return validator
 
@@ -70,11 +74,17 @@ def _plain_text(_form: FlaskForm, field) -> None:  # type: ignore[no-untyped-def
         return
     field.data = clean_text(field.data, multiline=True)
     if unsafe_characters(field.data, multiline=True):
-        raise ValidationError("Please remove invisible or control characters from your message.")
+        raise ValidationError(
+            gettext("Please remove invisible or control characters from your message.")
+        )
     most = current_app.config["MESSAGE_MAX_LINKS"]
     if link_count(field.data) > most:
         raise ValidationError(
-            f"Please include no more than {most} links; we will ask for anything else on the phone."
+            gettext(
+                "Please include no more than %(most)d links; "
+                "we will ask for anything else on the phone.",
+                most=most,
+            )
         )
 
 
@@ -100,7 +110,7 @@ def _no_address_in_name(_form: FlaskForm, field) -> None:  # type: ignore[no-unt
     if field.errors:
         return
     if _ADDRESS_LIKE.search(field.data or ""):
-        raise ValidationError(NAME_ADDRESS_ERROR)
+        raise ValidationError(gettext(NAME_ADDRESS_ERROR))
 
 
 class MetadataField(HiddenField):
@@ -119,7 +129,7 @@ class MetadataField(HiddenField):
 def _offered_choice(message: str):  # type: ignore[no-untyped-def]
     def validator(form: ReachOutForm, field) -> None:  # type: ignore[no-untyped-def]
         if field.data not in form.offered[field.name]:
-            raise ValidationError(message)
+            raise ValidationError(str(message))
 
     return validator
 
@@ -132,6 +142,7 @@ class ReachOutForm(FlaskForm):
             # Everything that shapes the tag: a different value or choice is another entry.
             key = repr(
                 (
+                    locale_language(),  # the same field has other words in another language
                     field.id,
                     field.name,
                     field.data,
@@ -148,54 +159,57 @@ class ReachOutForm(FlaskForm):
             return tag
 
     name = StringField(
-        "Your name",
+        _l("Your name"),
         validators=[
-            DataRequired("Please tell us your name."),
-            Length(max=NAME_MAX, message=f"Please keep your name under {NAME_MAX} characters."),
+            DataRequired(_l("Please tell us your name.")),
+            Length(
+                max=NAME_MAX,
+                message=_l("Please keep your name under %(max)d characters.", max=NAME_MAX),
+            ),
             _normalised(normalise_name),
             _no_address_in_name,
         ],
         render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
     )
     phone = StringField(
-        "Phone number",
+        _l("Phone number"),
         validators=[
-            DataRequired("Please give a phone number we can call you on."),
+            DataRequired(_l("Please give a phone number we can call you on.")),
             _normalised(normalise_phone),
         ],
         render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 32},
     )
     email = StringField(
-        "Email (optional)",
+        _l("Email (optional)"),
         validators=[
             Optional(),
-            Length(max=EMAIL_MAX, message="That email address is too long."),
+            Length(max=EMAIL_MAX, message=_l("That email address is too long.")),
             _normalised(normalise_email),
         ],
         render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": EMAIL_MAX},
     )
     branch = SelectField(
-        "Nearest clinic",
+        _l("Nearest clinic"),
         validators=[
-            DataRequired("Please choose the clinic nearest to you."),
-            _offered_choice("Please choose one of our clinics from the list."),
+            DataRequired(_l("Please choose the clinic nearest to you.")),
+            _offered_choice(_l("Please choose one of our clinics from the list.")),
         ],
         validate_choice=False,
     )
     interest = SelectField(
-        "How can we help? (optional)",
-        choices=[SelectChoice("", "Choose one…")]
-        + [SelectChoice(key, label) for key, label in INTERESTS.items()],
-        validators=[Optional(), _offered_choice("Please choose one of the options.")],
+        _l("How can we help? (optional)"),
+        choices=[SelectChoice("", _l("Choose one…"))]
+        + [SelectChoice(key, _l(label)) for key, label in INTERESTS.items()],
+        validators=[Optional(), _offered_choice(_l("Please choose one of the options."))],
         validate_choice=False,
     )
     message = TextAreaField(
-        "Message (optional)",
+        _l("Message (optional)"),
         validators=[
             Optional(),
             Length(
                 max=MESSAGE_MAX,
-                message=f"Please keep your message under {MESSAGE_MAX} characters.",
+                message=_l("Please keep your message under %(max)d characters.", max=MESSAGE_MAX),
             ),
             _plain_text,
         ],
@@ -205,12 +219,12 @@ class ReachOutForm(FlaskForm):
         # The words are the current version's from the consent registry (set in __init__), so
         # the label always matches the CONSENT_VERSION stored with the enquiry.
         "I agree.",
-        validators=[DataRequired("Please tick the box so we may contact you.")],
+        validators=[DataRequired(_l("Please tick the box so we may contact you."))],
     )
     submission_token = HiddenField(
         validators=[
-            DataRequired("This form is out of date. Please reload the page and try again."),
-            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form is out of date."),
+            DataRequired(_l("This form is out of date. Please reload the page and try again.")),
+            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message=_l("This form is out of date.")),
         ]
     )
     source_page = MetadataField(max_length=SOURCE_PAGE_MAX)
@@ -223,13 +237,14 @@ class ReachOutForm(FlaskForm):
     utm_content = MetadataField(max_length=UTM_MAX)
     # Honeypot: hidden from people by CSS, filled in by bots that fill in everything.
     website = StringField(
-        "Leave this field empty",
+        # Translators: the label of a field hidden from people, which only robots fill in.
+        _l("Leave this field empty"),
         render_kw={"autocomplete": "off", "tabindex": "-1"},
     )
 
     def __init__(self, *args, branches: list[tuple[str, str]], **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.branch.choices = [SelectChoice("", "Choose a clinic…")] + [
+        self.branch.choices = [SelectChoice("", gettext("Choose a clinic…"))] + [
             SelectChoice(slug, city) for slug, city in branches
         ]
         self.offered = {"branch": {slug for slug, _ in branches}, "interest": set(INTERESTS)}
@@ -237,4 +252,8 @@ class ReachOutForm(FlaskForm):
 
     def field_errors(self) -> dict[str, list[str]]:
         """Errors keyed by the public field names, without the CSRF token's."""
-        return {name: list(errors) for name, errors in self.errors.items() if name != "csrf_token"}
+        return {
+            name: [str(error) for error in errors]
+            for name, errors in self.errors.items()
+            if name != "csrf_token"
+        }

@@ -29,16 +29,17 @@ from crm.leads.capture import UTM_FIELDS, Submission, UnknownBranch, capture_lea
 from crm.platform.database import is_transient, utcnow
 from crm.platform.extensions import db, limiter
 from crm.platform.http import is_own_path, wants_json
+from crm.platform.i18n import N_, current_language, gettext, path_in_language
 from crm.platform.network import client_address, hash_client_address
 
 FLASH_CATEGORY = "reach-out"
-EXPIRED_MESSAGE = "This form had expired, so nothing was sent yet. Please press Send again."
-TOO_MANY_MESSAGE = (
+EXPIRED_MESSAGE = N_("This form had expired, so nothing was sent yet. Please press Send again.")
+TOO_MANY_MESSAGE = N_(
     "We have received several messages from here in a short time. "
     "Please wait a little before sending again, or call the clinic."
 )
-BUSY_MESSAGE = "We are very busy this moment and nothing was saved. Please press Send again."
-FAULT_MESSAGE = (
+BUSY_MESSAGE = N_("We are very busy this moment and nothing was saved. Please press Send again.")
+FAULT_MESSAGE = N_(
     "Nothing was saved because of a fault on our side. "
     "Please try again in a little while, or call the clinic."
 )
@@ -48,8 +49,8 @@ FAULT_MESSAGE = (
 def _inject_form() -> dict[str, object]:
     return {
         "reach_out_form": reach_out_form,
-        "reach_out_success": SUCCESS_MESSAGE,
-        "reach_out_failure": FAILURE_MESSAGE,
+        "reach_out_success": gettext(SUCCESS_MESSAGE),
+        "reach_out_failure": gettext(FAILURE_MESSAGE),
     }
 
 
@@ -66,7 +67,9 @@ def submit() -> ResponseReturnValue:
     try:
         capture_lead(_submission(form))
     except UnknownBranch:
-        form.branch.errors = ["That clinic is not taking enquiries. Please choose another."]
+        form.branch.errors = [
+            gettext("That clinic is not taking enquiries. Please choose another.")
+        ]
         return _rejected(form)
     except SQLAlchemyError as error:
         # Nothing was stored: the transaction rolled back whole. Keep what was typed.
@@ -110,6 +113,7 @@ def _refused(
     json_extra: dict[str, str] | None = None,
 ) -> ResponseReturnValue:
     """Nothing was stored, for a reason that is not the visitor's input: say why, keep the form."""
+    message = gettext(message)
     if wants_json():
         body = jsonify(ok=False, message=message, errors={}, **(json_extra or {}))
         return body, status, headers or {}
@@ -142,15 +146,16 @@ def _submission(form: ReachOutForm) -> Submission:
 
 def _accepted(form: ReachOutForm) -> ResponseReturnValue:
     if wants_json():
-        return jsonify(ok=True, message=SUCCESS_MESSAGE), 201
-    flash(SUCCESS_MESSAGE, FLASH_CATEGORY)
+        return jsonify(ok=True, message=gettext(SUCCESS_MESSAGE)), 201
+    flash(gettext(SUCCESS_MESSAGE), FLASH_CATEGORY)
     target = form.source_page.data if is_own_path(form.source_page.data) else "/"
-    return redirect(f"{target}#reach-out", code=303)
+    # The page's path carries no language prefix: the thank-you is shown in the form's language.
+    return redirect(f"{path_in_language(current_language(), target)}#reach-out", code=303)
 
 
 def _rejected(form: ReachOutForm) -> ResponseReturnValue:
     if wants_json():
-        return jsonify(ok=False, message=FAILURE_MESSAGE, errors=form.field_errors()), 422
+        return jsonify(ok=False, message=gettext(FAILURE_MESSAGE), errors=form.field_errors()), 422
     return _render_form_page(form, 422)
 
 

@@ -20,13 +20,18 @@ from crm.mail.compose import render_message
 from crm.mail.outbox import queue_message
 from crm.models import Appointment, AppointmentKind, Branch, EmailKind, Lead, OutboxEmail
 from crm.platform.contact import display_branch_phone
+from crm.platform.i18n import N_, gettext
 
 # change -> (email kind, subject start, calendar METHOD)
 CHANGES = {
-    "booked": (EmailKind.APPOINTMENT_BOOKED, "Your appointment is booked", "REQUEST"),
-    "rescheduled": (EmailKind.APPOINTMENT_RESCHEDULED, "Your appointment has moved", "REQUEST"),
-    "cancelled": (EmailKind.APPOINTMENT_CANCELLED, "Your appointment is cancelled", "CANCEL"),
-    "reminder": (EmailKind.APPOINTMENT_REMINDER, "Reminder: your appointment tomorrow", "REQUEST"),
+    "booked": (EmailKind.APPOINTMENT_BOOKED, N_("Your appointment is booked"), "REQUEST"),
+    "rescheduled": (EmailKind.APPOINTMENT_RESCHEDULED, N_("Your appointment has moved"), "REQUEST"),
+    "cancelled": (EmailKind.APPOINTMENT_CANCELLED, N_("Your appointment is cancelled"), "CANCEL"),
+    "reminder": (
+        EmailKind.APPOINTMENT_REMINDER,
+        N_("Reminder: your appointment tomorrow"),
+        "REQUEST",
+    ),
 }
 
 
@@ -48,7 +53,8 @@ class Facts:
 def facts(appointment: Appointment, branch: Branch) -> Facts:
     local = appointment.starts_at.astimezone(branch_zone(branch))
     if appointment.kind == AppointmentKind.HOME:
-        place = f"a home visit at {appointment.address}"
+        # Translators: follows "Where:" in the appointment email.
+        place = gettext("a home visit at %(address)s", address=appointment.address)
     else:
         place = f"{current_app.config['CLINIC_NAME']} {branch.city}, {branch.address}"
     return Facts(
@@ -136,7 +142,7 @@ def queue_appointment_email(
     about = facts(appointment, branch)
     message = render_message(
         "appointment",
-        f"{subject}: {about.day}, {about.time}",
+        f"{gettext(subject)}: {about.day}, {about.time}",
         change=change,
         about=about,
         branch=branch,

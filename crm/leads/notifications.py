@@ -20,6 +20,7 @@ from crm.mail.compose import Message, render_message
 from crm.mail.outbox import queue_message
 from crm.mail.outcomes import DeliveryOutcome, on_delivery_outcome
 from crm.models import Branch, EmailKind, Enquiry, EventKind, Lead, OutboxEmail, StaffUser
+from crm.platform.i18n import gettext
 
 
 def init_app(app: Flask) -> None:
@@ -47,7 +48,11 @@ def acknowledgement(branch: Branch) -> Message:
     """
     return render_message(
         "acknowledgement",
-        f"We have your message, {current_app.config['CLINIC_NAME']} {branch.city}",
+        gettext(
+            "We have your message, %(clinic)s %(city)s",
+            clinic=current_app.config["CLINIC_NAME"],
+            city=branch.city,
+        ),
         branch=branch,
         hours=weekly_hours(branch),
     )

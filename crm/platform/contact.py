@@ -8,6 +8,8 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from crm.platform.i18n import N_
+
 DEFAULT_REGION = "IN"
 
 # Joiners shape Indic scripts and emoji sequences; every other invisible format character
@@ -17,7 +19,10 @@ ALLOWED_CONTROL_CHARACTERS = frozenset({"\n", "\r", "\t"})
 
 
 class InvalidContact(ValueError):
-    """The value cannot be accepted; the message is written for the person who typed it."""
+    """The value cannot be accepted; the message is written for the person who typed it.
+
+    In English, marked for the catalogue: the public form shows it through ``gettext``.
+    """
 
 
 def unsafe_characters(value: str, *, multiline: bool = False) -> bool:
@@ -47,11 +52,11 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
 def normalise_name(raw: str | None) -> str:
     name = clean_text(raw)
     if unsafe_characters(name):
-        raise InvalidContact("Please remove invisible or control characters from your name.")
+        raise InvalidContact(N_("Please remove invisible or control characters from your name."))
     if len(name) < 2:
-        raise InvalidContact("Please tell us your name.")
+        raise InvalidContact(N_("Please tell us your name."))
     if not any(ch.isalpha() for ch in name):
-        raise InvalidContact("Please write your name in letters.")
+        raise InvalidContact(N_("Please write your name in letters."))
     return name
 
 
@@ -59,16 +64,16 @@ def normalise_phone(raw: str | None) -> str:
     """E.164 for an Indian number written any common way, or any valid number with +country."""
     text = clean_text(raw)
     if not text:
-        raise InvalidContact("Please give a phone number we can call you on.")
+        raise InvalidContact(N_("Please give a phone number we can call you on."))
     if unsafe_characters(text) or len(text) > 32:
-        raise InvalidContact("Please enter a phone number such as 98450 12345.")
+        raise InvalidContact(N_("Please enter a phone number such as 98450 12345."))
     try:
         number = phonenumbers.parse(text, DEFAULT_REGION)
     except phonenumbers.NumberParseException as error:
-        raise InvalidContact("Please enter a phone number such as 98450 12345.") from error
+        raise InvalidContact(N_("Please enter a phone number such as 98450 12345.")) from error
     if not phonenumbers.is_valid_number(number):
         raise InvalidContact(
-            "That does not look like a valid phone number. Please check the digits."
+            N_("That does not look like a valid phone number. Please check the digits.")
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -80,11 +85,13 @@ def normalise_email(raw: str | None) -> str | None:
         return None
     # "=?" starts an encoded word, which mail programs would decode into something else.
     if unsafe_characters(text) or "=?" in text:
-        raise InvalidContact("Please enter an email address such as name@example.com.")
+        raise InvalidContact(N_("Please enter an email address such as name@example.com."))
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:
-        raise InvalidContact("Please enter an email address such as name@example.com.") from error
+        raise InvalidContact(
+            N_("Please enter an email address such as name@example.com.")
+        ) from error
     return result.normalized.lower()
 
 

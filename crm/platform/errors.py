@@ -13,38 +13,39 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 from crm.platform.database import is_transient
 from crm.platform.extensions import db
 from crm.platform.http import wants_json
+from crm.platform.i18n import lazy_gettext as _l
 
 MESSAGES = {
-    400: ("Bad request", "We could not read that request. Please go back and try again."),
-    403: ("Not allowed", "Your account does not have access to this page."),
-    404: ("Page not found", "We could not find that page. It may have moved."),
-    405: ("Not allowed", "That address does not accept this kind of request."),
+    400: (_l("Bad request"), _l("We could not read that request. Please go back and try again.")),
+    403: (_l("Not allowed"), _l("Your account does not have access to this page.")),
+    404: (_l("Page not found"), _l("We could not find that page. It may have moved.")),
+    405: (_l("Not allowed"), _l("That address does not accept this kind of request.")),
     413: (
-        "Too large",
-        "What was sent is larger than we accept. Please shorten it and send it again.",
+        _l("Too large"),
+        _l("What was sent is larger than we accept. Please shorten it and send it again."),
     ),
-    422: ("Please check the form", "Some of what was sent could not be accepted."),
+    422: (_l("Please check the form"), _l("Some of what was sent could not be accepted.")),
     429: (
-        "Too many attempts",
-        "There have been too many attempts from here. Please wait a little and try again.",
+        _l("Too many attempts"),
+        _l("There have been too many attempts from here. Please wait a little and try again."),
     ),
     500: (
-        "Something went wrong",
-        "Something went wrong on our side. Please try again in a moment.",
+        _l("Something went wrong"),
+        _l("Something went wrong on our side. Please try again in a moment."),
     ),
     503: (
-        "Busy right now",
-        "We are very busy at the moment. Please try again in a few seconds.",
+        _l("Busy right now"),
+        _l("We are very busy at the moment. Please try again in a few seconds."),
     ),
 }
 
 
 def error_response(code: int, message: str | None = None) -> ResponseReturnValue:
     title, default_message = MESSAGES.get(code, MESSAGES[500])
-    text = message or default_message
+    text = str(message or default_message)  # in the page's language
     if wants_json():
         return jsonify(ok=False, message=text), code
-    return render_template("error.html", code=code, title=title, message=text), code
+    return render_template("error.html", code=code, title=str(title), message=text), code
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,7 @@ from flask import current_app, g
 
 from crm.clinic.branches import active_branches
 from crm.models import Branch
+from crm.platform.i18n import gettext
 
 MAPS_DIRECTIONS = "https://www.google.com/maps/dir/?"
 
@@ -40,9 +41,11 @@ def geo_uri(branch: Branch) -> str:
 
 def whatsapp_message(branch: Branch) -> str:
     clinic = current_app.config["CLINIC_NAME"]
-    return (
-        f"Hello {clinic} {branch.city}, I would like to book a physiotherapy appointment. "
-        f"My name is "
+    # Translators: the start of a WhatsApp message; the visitor types their name after it.
+    return gettext(
+        "Hello %(clinic)s %(city)s, I would like to book a physiotherapy appointment. My name is ",
+        clinic=clinic,
+        city=branch.city,
     )
 
 

@@ -11,12 +11,14 @@ from xml.etree import ElementTree as ET
 from flask import Response, current_app, send_from_directory, url_for
 
 from crm.clinic.branches import active_branches
+from crm.platform.i18n import DEFAULT_LANGUAGE, LANGUAGES, path_in_language
 from crm.site import bp
-from crm.site.blog import all_articles
+from crm.site.blog import all_articles, find_article, languages_of
 from crm.site.seo import absolute, clinic_name
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 # Crawlers and feed readers poll: an hour is fresh enough and spares the app.
 MACHINE_CACHE = "public, max-age=3600"
 ICON_CACHE = "public, max-age=604800"
@@ -24,23 +26,44 @@ ICON_CACHE = "public, max-age=604800"
 
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
+    """Every page in every language it is written in, each naming its other versions.
+
+    An article not yet translated is listed once, in English: its /kn/ page shows the English
+    text and names the English page as canonical.
+    """
     articles = all_articles()
     newest = max((article.modified for article in articles), default=None)
-    entries: list[tuple[str, date | None]] = [
-        (url_for("site.home"), newest),
-        (url_for("site.blog_index"), newest),
-        *((url_for("site.article", slug=a.slug), a.modified) for a in articles),
-        *((url_for("site.branch", slug=b.slug), None) for b in active_branches()),
-        (url_for("site.contact"), None),
-        (url_for("site.privacy"), None),
+    every_language = {code: newest for code in LANGUAGES}
+    undated: dict[str, date | None] = dict.fromkeys(LANGUAGES)
+    entries: list[tuple[str, dict[str, date | None]]] = [
+        (url_for("site.home"), every_language),
+        (url_for("site.blog_index"), every_language),
+        *((url_for("site.article", slug=a.slug), _versions(a.slug)) for a in articles),
+        *((url_for("site.branch", slug=b.slug), undated) for b in active_branches()),
+        (url_for("site.contact"), undated),
+        (url_for("site.privacy"), undated),
     ]
-    root = ET.Element("urlset", xmlns=SITEMAP_NS)
-    for path, modified in entries:
-        url = ET.SubElement(root, "url")
-        ET.SubElement(url, "loc").text = absolute(path)
-        if modified is not None:
-            ET.SubElement(url, "lastmod").text = modified.isoformat()
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS, "xmlns:xhtml": XHTML_NS})
+    for path, versions in entries:
+        addresses = {code: absolute(path_in_language(code, path)) for code in versions}
+        for code, modified in versions.items():
+            url = ET.SubElement(root, "url")
+            ET.SubElement(url, "loc").text = addresses[code]
+            if modified is not None:
+                ET.SubElement(url, "lastmod").text = modified.isoformat()
+            for other, href in [*addresses.items(), ("x-default", addresses[DEFAULT_LANGUAGE])]:
+                hreflang = LANGUAGES[other].html_lang if other in LANGUAGES else other
+                ET.SubElement(url, "xhtml:link", rel="alternate", hreflang=hreflang, href=href)
     return _xml(root, "application/xml")
+
+
+def _versions(slug: str) -> dict[str, date | None]:
+    """An article's languages and when each version last changed."""
+    versions: dict[str, date | None] = {}
+    for code in languages_of(slug):
+        article = find_article(slug, code)
+        versions[code] = article.modified if article is not None else None
+    return versions
 
 
 @bp.get("/robots.txt")

@@ -10,11 +10,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from babel.lists import format_list
 from flask import current_app, url_for
 
 from crm.clinic.branches import opening_spans
 from crm.models import WEEKDAYS, Branch
-from crm.site.blog import Article
+from crm.platform.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    babel_locale,
+    current_language,
+    path_in_language,
+    without_language,
+)
+from crm.platform.i18n import gettext as _
+from crm.site.blog import Article, languages_of
 
 SCHEMA = "https://schema.org"
 SHARE_IMAGE = "img/share.png"
@@ -42,10 +52,28 @@ class PageMeta:
     modified: date | None = None
     structured: list[JsonLd] = field(default_factory=list)
     noindex: bool = False
+    # The language the page's content is written in (English for an article not yet
+    # translated, shown on a /kn/ page), and the languages the page exists in.
+    language: str = field(default_factory=current_language)
+    languages: tuple[str, ...] = tuple(LANGUAGES)
 
     @property
     def canonical(self) -> str:
-        return absolute(self.path)
+        """The address of this content: an untranslated article's is its English original's."""
+        return self.address_in(self.language)
+
+    def address_in(self, code: str) -> str:
+        return absolute(path_in_language(code, without_language(self.path)))
+
+    @property
+    def alternates(self) -> list[tuple[str, str]]:
+        """(hreflang, address) of every language version, and English as ``x-default``."""
+        versions = [(LANGUAGES[code].html_lang, self.address_in(code)) for code in self.languages]
+        return [*versions, ("x-default", self.address_in(DEFAULT_LANGUAGE))]
+
+    @property
+    def og_locale(self) -> str:
+        return LANGUAGES[self.language].html_lang.replace("-", "_")
 
     @property
     def image(self) -> str:
@@ -67,10 +95,15 @@ def clinic_name() -> str:
 def home_page(branches: list[Branch]) -> PageMeta:
     cities = _cities(branches)
     return PageMeta(
-        title=f"{clinic_name()}: physiotherapy and acupressure in {cities}",
-        description=(
-            f"Physiotherapists for back, neck and knee pain, sports injuries and recovery after "
-            f"surgery, at our clinics in {cities} or at home. Ask for a call back."
+        title=_(
+            "%(clinic)s: physiotherapy and acupressure in %(cities)s",
+            clinic=clinic_name(),
+            cities=cities,
+        ),
+        description=_(
+            "Physiotherapists for back, neck and knee pain, sports injuries and recovery after "
+            "surgery, at our clinics in %(cities)s or at home. Ask for a call back.",
+            cities=cities,
         ),
         path=url_for("site.home"),
         structured=[organisation(branches)],
@@ -79,13 +112,15 @@ def home_page(branches: list[Branch]) -> PageMeta:
 
 def blog_index_page() -> PageMeta:
     return PageMeta(
-        title=f"Articles on back, neck and knee pain · {clinic_name()}",
-        description=(
+        title=_("Articles on back, neck and knee pain · %(clinic)s", clinic=clinic_name()),
+        description=_(
             "Practical notes from our physiotherapists: acupressure for back pain, neck pain "
             "from desk work, knee pain on the stairs, and when to see a professional."
         ),
         path=url_for("site.blog_index"),
-        structured=[breadcrumbs([("Home", url_for("site.home"))], "Articles", "site.blog_index")],
+        structured=[
+            breadcrumbs([(_("Home"), url_for("site.home"))], _("Articles"), "site.blog_index")
+        ],
     )
 
 
@@ -94,7 +129,7 @@ def article_page(article: Article) -> PageMeta:
     structured = [
         blog_posting(article),
         breadcrumbs(
-            [("Home", url_for("site.home")), ("Articles", url_for("site.blog_index"))],
+            [(_("Home"), url_for("site.home")), (_("Articles"), url_for("site.blog_index"))],
             article.title,
             "site.article",
             slug=article.slug,
@@ -110,22 +145,31 @@ def article_page(article: Article) -> PageMeta:
         published=article.date,
         modified=article.modified,
         structured=structured,
+        language=article.language,
+        languages=tuple(languages_of(article.slug)),
     )
 
 
 def branch_page(branch: Branch) -> PageMeta:
     area = branch.address.splitlines()[1].split(",")[0] if "\n" in branch.address else branch.city
     return PageMeta(
-        title=f"Physiotherapy clinic in {area}, {branch.city} · {clinic_name()}",
-        description=(
-            f"{branch.name}: address, directions, parking, opening hours and phone. "
-            f"Physiotherapy, acupressure and home visits across {branch.city}."
+        title=_(
+            "Physiotherapy clinic in %(area)s, %(city)s · %(clinic)s",
+            area=area,
+            city=branch.city,
+            clinic=clinic_name(),
+        ),
+        description=_(
+            "%(branch)s: address, directions, parking, opening hours and phone. "
+            "Physiotherapy, acupressure and home visits across %(city)s.",
+            branch=branch.name,
+            city=branch.city,
         ),
         path=url_for("site.branch", slug=branch.slug),
         structured=[
             physiotherapy(branch),
             breadcrumbs(
-                [("Home", url_for("site.home")), ("Clinics", url_for("site.contact"))],
+                [(_("Home"), url_for("site.home")), (_("Clinics"), url_for("site.contact"))],
                 branch.name,
                 "site.branch",
                 slug=branch.slug,
@@ -136,10 +180,11 @@ def branch_page(branch: Branch) -> PageMeta:
 
 def contact_page(branches: list[Branch]) -> PageMeta:
     return PageMeta(
-        title=f"Contact us and find a clinic · {clinic_name()}",
-        description=(
-            f"Phone numbers, addresses and opening hours of our clinics in {_cities(branches)}, "
-            f"or leave your number and we will call you back."
+        title=_("Contact us and find a clinic · %(clinic)s", clinic=clinic_name()),
+        description=_(
+            "Phone numbers, addresses and opening hours of our clinics in %(cities)s, "
+            "or leave your number and we will call you back.",
+            cities=_cities(branches),
         ),
         path=url_for("site.contact"),
         structured=[organisation(branches)],
@@ -148,8 +193,8 @@ def contact_page(branches: list[Branch]) -> PageMeta:
 
 def privacy_page() -> PageMeta:
     return PageMeta(
-        title=f"Privacy notice · {clinic_name()}",
-        description=(
+        title=_("Privacy notice · %(clinic)s", clinic=clinic_name()),
+        description=_(
             "What we do with the details you send through our reach-out form, how long we keep "
             "them, and how to see or erase them."
         ),
@@ -236,7 +281,8 @@ def postal_address(branch: Branch) -> JsonLd:
 
 
 def blog_posting(article: Article) -> JsonLd:
-    url = absolute(url_for("site.article", slug=article.slug))
+    path = without_language(url_for("site.article", slug=article.slug))
+    url = absolute(path_in_language(article.language, path))
     return {
         "@context": SCHEMA,
         "@type": "BlogPosting",
@@ -245,7 +291,7 @@ def blog_posting(article: Article) -> JsonLd:
         "url": url,
         "datePublished": article.date.isoformat(),
         "dateModified": article.modified.isoformat(),
-        "inLanguage": "en-IN",
+        "inLanguage": LANGUAGES[article.language].html_lang,
         "image": absolute(url_for("static", filename=SHARE_IMAGE)),
         "author": {"@type": "Organization", "name": article.author},
         "publisher": {"@id": absolute("/#organization")},
@@ -290,6 +336,4 @@ def breadcrumbs(
 
 def _cities(branches: list[Branch]) -> str:
     cities = [branch.city for branch in branches]
-    if len(cities) <= 1:
-        return "".join(cities) or "India"
-    return ", ".join(cities[:-1]) + " and " + cities[-1]
+    return format_list(cities, locale=babel_locale()) if cities else _("India")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, g, jsonify, render_template
+from flask import Response, abort, current_app, g, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -12,7 +13,9 @@ from crm.clinic.branches import active_branches, branch_by_slug, branch_choices,
 from crm.intake.landing import remember_landing
 from crm.leads.catalogue import INTERESTS
 from crm.mail.status import outbox_health
+from crm.models import Branch
 from crm.platform.extensions import db
+from crm.platform.i18n import current_language, link_to
 from crm.platform.network import bearer_token_matches, is_loopback_caller
 from crm.site import bp, directions, seo
 from crm.site.blog import all_articles, find_article
@@ -42,13 +45,19 @@ def _navigation() -> dict[str, object]:
     }
 
 
+@bp.app_template_filter("branch_link")
+def _branch_link(branch: Branch) -> Markup:
+    """A clinic's town, linked to its page: for lists inside translated sentences."""
+    return link_to(url_for("site.branch", slug=branch.slug), branch.city)
+
+
 @bp.get("/")
 def home() -> str:
     branches = active_branches()
     return render_template(
         "site/home.html",
         branches=branches,
-        articles=all_articles()[:HOME_ARTICLES],
+        articles=all_articles(current_language())[:HOME_ARTICLES],
         page_meta=seo.home_page(branches),
     )
 
@@ -56,13 +65,15 @@ def home() -> str:
 @bp.get("/blog/")
 def blog_index() -> str:
     return render_template(
-        "site/blog_index.html", articles=all_articles(), page_meta=seo.blog_index_page()
+        "site/blog_index.html",
+        articles=all_articles(current_language()),
+        page_meta=seo.blog_index_page(),
     )
 
 
 @bp.get("/blog/<slug>")
 def article(slug: str) -> str:
-    found = find_article(slug)
+    found = find_article(slug, current_language())
     if found is None:
         abort(404)
     if found.interest in INTERESTS:

@@ -3,7 +3,6 @@
   "use strict";
 
   var TIMEOUT_MS = 20000;
-  var OFFLINE_HINT = "Please check your connection and try again; what you typed is still here.";
 
   function newToken() {
     var bytes = new Uint8Array(24);
@@ -75,6 +74,9 @@
     var status = form.querySelector("[data-form-status]");
     var button = form.querySelector("[data-submit]");
     var idleLabel = button.textContent;
+    // Words in the page's language, written into the form by the server.
+    var sendingLabel = form.dataset.sending || idleLabel;
+    var offlineHint = form.dataset.offline || "";
     var fields = form.querySelector("[data-fields]");
     var another = form.querySelector("[data-send-another]");
 
@@ -97,7 +99,7 @@
     function setSending(sending) {
       form.setAttribute("aria-busy", sending ? "true" : "false");
       button.disabled = sending;
-      button.textContent = sending ? "Sending…" : idleLabel;
+      button.textContent = sending ? sendingLabel : idleLabel;
     }
 
     form.addEventListener("submit", function (event) {
@@ -135,14 +137,14 @@
         }
         var message = body.message || form.dataset.failure;
         if (result.status === 400 || result.status === 429 || result.status >= 500) {
-          message = form.dataset.failure + " " + (body.message || OFFLINE_HINT);
+          message = form.dataset.failure + " " + (body.message || offlineHint);
         }
         showStatus(status, "error", message);
         listErrors(form, status, body.errors);
         var first = showErrors(form, body.errors);
         (first || status).focus();
       }).catch(function () {
-        showStatus(status, "error", form.dataset.failure + " " + OFFLINE_HINT);
+        showStatus(status, "error", form.dataset.failure + " " + offlineHint);
         status.focus();
       }).then(function () {
         if (timer) { window.clearTimeout(timer); }
