@@ -29,6 +29,7 @@ from crm.leads.capture import UTM_FIELDS, Submission, UnknownBranch, capture_lea
 from crm.platform.database import is_transient, utcnow
 from crm.platform.extensions import db, limiter
 from crm.platform.http import is_own_path, wants_json
+from crm.platform.i18n import current_language
 from crm.platform.network import client_address, hash_client_address
 
 FLASH_CATEGORY = "reach-out"
@@ -137,6 +138,8 @@ def _submission(form: ReachOutForm) -> Submission:
         user_agent=(request.user_agent.string or "")[:300] or None,
         client_address_hash=hash_client_address(client_address()),
         filtered_reason=fill_reason(form.shown_at.data),
+        # The page's language: the form on /te/ pages posts to /te/leads, its consent in Telugu.
+        language=current_language(),
     )
 
 
