@@ -86,8 +86,9 @@ def test_the_app_refuses_to_start_when_a_language_lacks_the_current_version(
 
 
 def test_a_new_version_in_english_only_is_refused_too(database_url, tmp_path, monkeypatch):
-    texts = _current(set(LANGUAGES)) + [
-        {"version": "2027-01-15", "language": "en", "published": "2027-01-15", "label": "New."}
+    texts = [
+        *_current(set(LANGUAGES)),
+        {"version": "2027-01-15", "language": "en", "published": "2027-01-15", "label": "New."},
     ]
     _registry(tmp_path, monkeypatch, texts)
     with pytest.raises(UnknownConsentVersion) as refused:
