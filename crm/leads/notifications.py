@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from crm.clinic.branches import weekly_hours
 from crm.leads import acknowledgements
+from crm.leads.language import patient_locale
 from crm.leads.operations import record_event
 from crm.mail.compose import Message, render_message
 from crm.mail.outbox import queue_message
@@ -47,7 +49,11 @@ def acknowledgement(branch: Branch) -> Message:
     """
     return render_message(
         "acknowledgement",
-        f"We have your message, {current_app.config['CLINIC_NAME']} {branch.city}",
+        gettext(
+            "We have your message, %(clinic)s %(city)s",
+            clinic=current_app.config["CLINIC_NAME"],
+            city=branch.city,
+        ),
         branch=branch,
         hours=weekly_hours(branch),
     )
@@ -90,7 +96,8 @@ def queue_lead_emails(
         }
         record_event(session, None, lead, EventKind.EMAIL, now, detail)
     elif enquiry.email:
-        thanks = acknowledgement(branch)
+        with patient_locale(lead):
+            thanks = acknowledgement(branch)
         queued.append(
             queue_message(
                 session,
