@@ -4,8 +4,10 @@ desk; and a database from before keeps working, its enquiries English."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 
@@ -14,6 +16,9 @@ from crm.platform.extensions import db
 from tests.helpers import VALID_FIELDS, form_fields
 from tests.staff_helpers import enter_as, make_lead, make_staff
 
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+# The revision before enquiry.language, whatever it is called.
+BEFORE = ScriptDirectory(str(MIGRATIONS)).get_revision("d4b7e2a9c158").down_revision
 FORM_ACTION = re.compile(
     r'<form[^>]*data-reach-out[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*data-reach-out'
 )
@@ -94,7 +99,7 @@ def test_the_desk_defaults_to_english_and_refuses_a_language_it_did_not_offer(ap
 def test_upgrading_keeps_existing_enquiries_english_and_searchable(app):
     before = make_lead(app, "bengaluru", name="Old Enquirer", message="Shoulder stiffness")
     with app.app_context():
-        downgrade(revision="9c4d2e7f1a36")
+        downgrade(revision=BEFORE)
         columns = {column["name"] for column in inspect(db.engine).get_columns("enquiry")}
         assert "language" not in columns
         upgrade()
