@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_time
 from flask import Flask, current_app
 
+from crm.clinic.consent import find_consent
 from crm.leads.capture import FilterReason
 from crm.leads.catalogue import interest_label
+from crm.leads.language import language_name
 from crm.models import STATUS_LABELS, Channel, LeadStatus
 from crm.models.branch import DEFAULT_TIME_ZONE
 from crm.platform.contact import display_branch_phone, display_phone
@@ -88,6 +90,9 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(status_label, "status_label")
     app.add_template_filter(filter_reason, "filter_reason")
     app.add_template_filter(channel_label, "channel_label")
+    app.add_template_filter(language_name, "language_name")
+    # The exact words an enquiry's consent was given to, in the language it was given in.
+    app.add_template_global(find_consent, "find_consent")
 
     @app.context_processor
     def _site_globals() -> dict[str, object]:

@@ -108,6 +108,7 @@ def make_lead(
     utm: dict[str, str] | None = None,
     utm_source: str | None = None,
     at: datetime | None = None,
+    language: str = "en",
 ) -> int:
     """A lead as the website would create it: one submission stored by the real intake."""
     serial = next(_counter)
@@ -125,6 +126,7 @@ def make_lead(
                 received_at=at or utcnow(),
                 source_page=source_page,
                 utm=utm or ({"utm_source": utm_source} if utm_source else {}),
+                language=language,
             )
         )
         return result.lead_id

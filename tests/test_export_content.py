@@ -76,6 +76,7 @@ def test_one_row_per_lead_with_every_column(app, manager):
         message=None,
         source_page="/branches/hyderabad",
         at=at("2026-11-03T05:00:00"),
+        language="te",  # the latest enquiry's language is the one the person prefers
     )
     with app.app_context():
         lead = db.session.get(Lead, lead_id)
@@ -99,6 +100,7 @@ def test_one_row_per_lead_with_every_column(app, manager):
         "Phone": "+91 98450 12345",
         "Email": "anita@example.com",
         "Branch": "Hyderabad",
+        "Language": "Telugu",
         "Interest": "Knee or joint pain",
         "Status": "Lost",
         "Lost reason": "Chose another clinic",

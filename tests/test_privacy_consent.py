@@ -17,6 +17,7 @@ from crm.clinic.consent import UnknownConsentVersion, consent_texts, find_consen
 from crm.models import Enquiry
 from crm.platform.database import utcnow
 from crm.platform.extensions import db
+from crm.platform.i18n import LANGUAGES
 from tests.conftest import make_app
 from tests.helpers import submit_reach_out
 
@@ -28,23 +29,28 @@ NEW_TEXT = (
 
 @pytest.fixture
 def two_versions(monkeypatch, tmp_path):
-    """A registry with a second, newer text, as if one had just been published."""
+    """A registry with a second, newer text in every language, as if one had just been
+    published."""
     registry = tmp_path / "consent.json"
-    current = find_consent("2026-11-01")
-    registry.write_text(
-        json.dumps(
-            {
-                "versions": [
-                    {
-                        "version": current.version,
-                        "published": current.published.isoformat(),
-                        "label": current.label,
-                    },
-                    {"version": "2027-01-15", "published": "2027-01-15", "label": NEW_TEXT},
-                ]
-            }
-        )
-    )
+    texts = [
+        {
+            "version": text.version,
+            "language": text.language,
+            "published": text.published.isoformat(),
+            "label": text.label,
+        }
+        for text in consent_texts()["2026-11-01"].values()
+    ]
+    texts += [
+        {
+            "version": "2027-01-15",
+            "language": code,
+            "published": "2027-01-15",
+            "label": NEW_TEXT if code == "en" else f"({code}) {NEW_TEXT}",
+        }
+        for code in LANGUAGES
+    ]
+    registry.write_text(json.dumps({"texts": texts}))
     monkeypatch.setattr("crm.clinic.consent.REGISTRY", registry)
     return registry
 

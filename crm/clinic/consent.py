@@ -1,7 +1,10 @@
-"""The consent texts the reach-out form has shown, by version (``content/consent.json``).
+"""The consent texts the reach-out form has shown, by version and language (content/consent.json).
 
-An enquiry stores the version its visitor agreed to; the registry is how that version is read
-back as words later, so texts are only ever added to it.
+An enquiry stores the version its visitor agreed to and the language they read it in; the
+registry is how that pair is read back as the exact words later. So texts are only ever added:
+a new version (then CONSENT_VERSION points at it), or a version's text in another language, each
+with the date it was first shown. A published text is never edited or removed
+(tests/test_consent_registry.py holds a fingerprint of each).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from flask import current_app
 
 from crm.platform.config import ConfigError
+from crm.platform.i18n import DEFAULT_LANGUAGE, LANGUAGES, current_language
 
 REGISTRY = Path(__file__).resolve().parent.parent / "content" / "consent.json"
 
@@ -22,56 +26,79 @@ REGISTRY = Path(__file__).resolve().parent.parent / "content" / "consent.json"
 @dataclass(frozen=True, slots=True)
 class ConsentText:
     version: str
+    language: str
     published: date
     label: str
 
 
 class UnknownConsentVersion(ConfigError):
-    """CONSENT_VERSION names a version with no text in the registry."""
+    """CONSENT_VERSION names a version with no text in the registry, or none in a language
+    the site is offered in."""
 
 
 @cache
-def _load(path: Path) -> dict[str, ConsentText]:
+def _load(path: Path) -> dict[str, dict[str, ConsentText]]:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    texts: dict[str, ConsentText] = {}
-    for entry in raw["versions"]:
+    texts: dict[str, dict[str, ConsentText]] = {}
+    for entry in raw["texts"]:
         text = ConsentText(
             version=entry["version"],
+            language=entry["language"],
             published=date.fromisoformat(entry["published"]),
             label=" ".join(entry["label"].split()),
         )
-        if text.version in texts:
-            raise ConfigError(f"{path.name}: consent version {text.version} is listed twice.")
+        where = f"{path.name}: consent version {text.version} in {text.language!r}"
+        if text.language not in LANGUAGES:
+            raise ConfigError(f"{where}: not a language of the site ({', '.join(LANGUAGES)}).")
+        if text.language in texts.get(text.version, {}):
+            raise ConfigError(f"{where} is listed twice.")
         if not text.label:
-            raise ConfigError(f"{path.name}: consent version {text.version} has no text.")
-        texts[text.version] = text
+            raise ConfigError(f"{where} has no text.")
+        texts.setdefault(text.version, {})[text.language] = text
     return texts
 
 
-def consent_texts() -> dict[str, ConsentText]:
-    """Every published consent text, oldest first."""
-    return dict(_load(REGISTRY))
+def consent_texts() -> dict[str, dict[str, ConsentText]]:
+    """Every published consent text: by version (oldest first), then by language."""
+    return {version: dict(texts) for version, texts in _load(REGISTRY).items()}
 
 
-def find_consent(version: str | None) -> ConsentText | None:
+def find_consent(version: str | None, language: str = DEFAULT_LANGUAGE) -> ConsentText | None:
+    """The words of ``version`` as shown in ``language``; None if that text was never shown."""
     if not version:
         return None
-    return _load(REGISTRY).get(version)
+    return _load(REGISTRY).get(version, {}).get(language)
 
 
 def check_consent_version(version: object) -> ConsentText:
-    """The text for ``version``; refuses to run with a version that has none."""
-    found = find_consent(version) if isinstance(version, str) else None
-    if found is None:
+    """The English text of ``version``; refuses to run with a version that lacks a text in any
+    language the site is offered in (a visitor would be asked to agree to words we do not keep).
+    """
+    texts = _load(REGISTRY).get(version, {}) if isinstance(version, str) else {}
+    if not texts:
         known = ", ".join(consent_texts()) or "none"
         raise UnknownConsentVersion(
             f"CRM_CONSENT_VERSION={version!r} has no consent text in "
             f"crm/content/consent.json (published versions: {known}). Add the text there "
             "first, or set CRM_CONSENT_VERSION to a published version."
         )
-    return found
+    missing = [language for code, language in LANGUAGES.items() if code not in texts]
+    if missing:
+        names = ", ".join(f"{language.english_name} ({language.code})" for language in missing)
+        raise UnknownConsentVersion(
+            f"CRM_CONSENT_VERSION={version!r} has no consent text in {names} in "
+            "crm/content/consent.json, and the site is offered in every language of "
+            "crm/platform/i18n.py. Publish the translations there first, or keep "
+            "CRM_CONSENT_VERSION at a version that has them all."
+        )
+    return texts[DEFAULT_LANGUAGE]
 
 
-def current_consent() -> ConsentText:
-    """The text the form shows now (the app refused to start if there is none)."""
-    return check_consent_version(current_app.config["CONSENT_VERSION"])
+def current_consent(language: str | None = None) -> ConsentText:
+    """The text the form shows now, in ``language`` (by default the page's).
+
+    The app refused to start unless the current version has a text in every language.
+    """
+    version = current_app.config["CONSENT_VERSION"]
+    check_consent_version(version)
+    return _load(REGISTRY)[version][language or current_language()]

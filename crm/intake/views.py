@@ -141,6 +141,8 @@ def _submission(form: ReachOutForm) -> Submission:
         user_agent=(request.user_agent.string or "")[:300] or None,
         client_address_hash=hash_client_address(client_address()),
         filtered_reason=fill_reason(form.shown_at.data),
+        # The page's language: the form on /te/ pages posts to /te/leads, its consent in Telugu.
+        language=current_language(),
     )
 
 

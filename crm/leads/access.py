@@ -2,7 +2,7 @@
 
 ``access_person`` finds the person by a phone number or an email address at every branch (the
 same matching as erasure, ``crm.leads.person``); ``access_lead`` finds the person behind one
-lead. Both gather the leads, enquiries (with the consent version each was given under), the
+lead. Both gather the leads, enquiries (with the consent text each was given to), the
 timelines, follow-ups, appointments and the emails sent to the person, and record the request as an
 ``access_request`` event on each lead found: who handled it, when, and how.
 """
@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.clinic.branches import branch_zone
+from crm.clinic.consent import find_consent
 from crm.leads.anonymise import Identifiers
 from crm.leads.operations import record_event
 from crm.leads.person import enquiry_emails, given_identifiers, holding, lead_identifiers
@@ -166,7 +167,10 @@ def _lead(session: Session, lead: Lead) -> dict[str, Any]:
                     for key in ("source", "medium", "campaign", "term", "content")
                     if getattr(enquiry, f"utm_{key}")
                 },
+                "language": enquiry.language,
                 "consent_version": enquiry.consent_version,
+                # The words agreed to, as they were shown: in the enquiry's language.
+                "consent_text": _consent_words(enquiry),
                 "consented_at": _time(enquiry.consented_at),
                 "browser": enquiry.user_agent,
             }
@@ -226,6 +230,11 @@ def _emails(session: Session, addresses: set[str]) -> list[dict[str, Any]]:
         }
         for email in emails
     ]
+
+
+def _consent_words(enquiry: Enquiry) -> str | None:
+    text = find_consent(enquiry.consent_version, enquiry.language)
+    return text.label if text else None
 
 
 def _time(moment: datetime | None) -> str | None:

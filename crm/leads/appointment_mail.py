@@ -3,6 +3,10 @@ change, on cancellation and the day before; and the same words for WhatsApp.
 
 The email goes to the address the person gave. Nobody has proven it is theirs, so it carries
 our words and the appointment's facts (written by staff), never text the visitor typed.
+
+The email and its calendar file are in the language the person last wrote to us in
+(``patient_locale``); the WhatsApp text is for staff to send and stays in English, as staff
+pages do.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy.orm import Session
 
 from crm.clinic.branches import branch_zone
+from crm.leads.language import local_moment, patient_locale
 from crm.mail.compose import render_message
 from crm.mail.outbox import queue_message
 from crm.models import Appointment, AppointmentKind, Branch, EmailKind, Lead, OutboxEmail
@@ -57,10 +62,12 @@ def facts(appointment: Appointment, branch: Branch) -> Facts:
         place = gettext("a home visit at %(address)s", address=appointment.address)
     else:
         place = f"{current_app.config['CLINIC_NAME']} {branch.city}, {branch.address}"
+    # In the locale being written: the patient's inside ``patient_locale``, else English.
+    moment = local_moment(local)
     return Facts(
-        when=f"{local:%A %d %B %Y, %H:%M}",
-        day=f"{local:%A %d %B}",
-        time=f"{local:%H:%M}",
+        when=moment.when,
+        day=moment.day,
+        time=moment.time,
         minutes=appointment.minutes,
         place=" ".join(place.split()),
         clinician=appointment.clinician.name if appointment.clinician else None,
@@ -102,13 +109,15 @@ def calendar_file(appointment: Appointment, branch: Branch, method: str, now: da
     event.add("dtstamp", now)
     event.add("dtstart", appointment.starts_at.astimezone(zone))
     event.add("dtend", appointment.ends_at.astimezone(zone))
-    event.add("summary", f"Physiotherapy appointment, {clinic}")
+    event.add("summary", gettext("Physiotherapy appointment, %(clinic)s", clinic=clinic))
     event.add("location", about.place)
-    event.add(
-        "description",
-        f"To reschedule or cancel, call or message us on {about.phone}."
-        + (f" With {about.clinician}." if about.clinician else ""),
+    # The email's own sentence and its "With" label, so they read the same in the calendar.
+    description = gettext(
+        "To reschedule or cancel, call or message us on %(phone)s.", phone=about.phone
     )
+    if about.clinician:
+        description += f" {gettext('With')} {about.clinician}."
+    event.add("description", description)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     organizer = vCalAddress(f"mailto:{_organizer_address(branch)}")
     organizer.params["cn"] = vText(clinic)
@@ -133,10 +142,17 @@ def _organizer_address(branch: Branch) -> str:
 def queue_appointment_email(
     session: Session, appointment: Appointment, lead: Lead, change: str, now: datetime
 ) -> OutboxEmail | None:
-    """The patient's email about this change, in the caller's transaction; none without an
-    email address (or once the person's data was erased)."""
+    """The patient's email about this change, in the caller's transaction and the person's
+    language; none without an email address (or once the person's data was erased)."""
     if not lead.email or lead.erased_at is not None:
         return None
+    with patient_locale(lead):
+        return _queue_in_locale(session, appointment, lead, change, now)
+
+
+def _queue_in_locale(
+    session: Session, appointment: Appointment, lead: Lead, change: str, now: datetime
+) -> OutboxEmail:
     kind, subject, method = CHANGES[change]
     branch = lead.branch
     about = facts(appointment, branch)

@@ -89,6 +89,8 @@ class Submission:
     # An enquiry staff recorded at the desk (phone, walk-in, ...): how it came, and who took it.
     channel: str = Channel.WEB
     recorded_by_id: int | None = None
+    # The language the person wrote in and read the consent text in (crm.platform.i18n code).
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,7 @@ def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None
         filtered_reason=filtered_reason,
         channel=submission.channel,
         recorded_by_id=submission.recorded_by_id,
+        language=submission.language,
         created_at=now,
         **{name: submission.utm.get(name) or None for name in UTM_FIELDS},
     )

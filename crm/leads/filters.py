@@ -8,6 +8,7 @@
   ``"open"`` the open statuses, ``"any"`` every status with spam, or one ``LeadStatus``;
 - assignee: ``""`` anyone, ``"none"`` nobody, or a staff member's id (an id, not an email:
   it does not change when a person's address does, and it keeps addresses out of URLs);
+- language: a language code ("te"): the language of the lead's latest enquiry;
 - since/until: whole days in the lead's branch's time zone, until inclusive.
 """
 
@@ -19,14 +20,16 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 
 from crm.clinic.branches import branch_zone
+from crm.leads.language import preferred_language_of_lead
 from crm.leads.queries import visible_leads
 from crm.leads.search import phone_contains, words_contain
 from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, StaffUser
 from crm.platform.contact import InvalidContact, normalise_email, normalise_phone
 from crm.platform.extensions import db
+from crm.platform.i18n import DEFAULT_LANGUAGE
 from crm.policy import sees_all_branches
 
 OPEN = "open"
@@ -47,6 +50,7 @@ class LeadFilters:
     interest: str = ""
     source: str = ""  # the lead's source ("direct", "google", ...), as stored
     channel: str = ""  # how the person first reached us: a Channel ("web", "phone", ...)
+    language: str = ""  # the language they prefer (crm.leads.language): "en", "te", ...
     since: date | None = None  # created on or after this day
     until: date | None = None  # created on or before this day
     overdue: bool = False  # open, with a follow-up that is past due
@@ -111,6 +115,9 @@ def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Se
         query = query.where(Lead.source == filters.source)
     if filters.channel:
         query = query.where(Lead.channel == filters.channel)
+    if filters.language:
+        preferred = func.coalesce(preferred_language_of_lead(), DEFAULT_LANGUAGE)
+        query = query.where(preferred == filters.language)
     if filters.since or filters.until:
         query = query.where(created_between(branches, filters.since, filters.until))
     if filters.overdue:

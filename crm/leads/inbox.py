@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.leads.days import day_in_range
 from crm.leads.filters import LeadFilters, filtered_leads
+from crm.leads.language import preferred_languages
 from crm.leads.response_time import response_breached
 from crm.models import Lead, StaffUser
 from crm.platform.database import MAX_ID
@@ -57,6 +58,7 @@ class InboxRow:
     lead: Lead
     breached: bool
     overdue: bool
+    language: str  # the language the person prefers (crm.leads.language)
 
 
 @dataclass
@@ -89,6 +91,7 @@ def inbox_page(
     )
     leads = list(db.session.scalars(query).unique())
     page = InboxPage(matching=matching or 0)
+    languages = preferred_languages(lead.id for lead in leads[:limit])
     for lead in leads[:limit]:
         page.rows.append(
             InboxRow(
@@ -97,6 +100,7 @@ def inbox_page(
                 overdue=bool(
                     lead.is_open and lead.next_follow_up_at and lead.next_follow_up_at < now
                 ),
+                language=languages[lead.id],
             )
         )
     if len(leads) > limit:

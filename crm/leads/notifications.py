@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crm.clinic.branches import weekly_hours
 from crm.leads import acknowledgements
+from crm.leads.language import patient_locale
 from crm.leads.operations import record_event
 from crm.mail.compose import Message, render_message
 from crm.mail.outbox import queue_message
@@ -95,7 +96,8 @@ def queue_lead_emails(
         }
         record_event(session, None, lead, EventKind.EMAIL, now, detail)
     elif enquiry.email:
-        thanks = acknowledgement(branch)
+        with patient_locale(lead):
+            thanks = acknowledgement(branch)
         queued.append(
             queue_message(
                 session,

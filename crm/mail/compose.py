@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import get_locale
+
+from crm.platform.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class Message:
 def render_message(template: str, subject: str, **context: Any) -> Message:
     context.setdefault("clinic_name", current_app.config["CLINIC_NAME"])
     context.setdefault("site_url", current_app.config["SITE_URL"].rstrip("/"))
+    # The language it is written in (a patient's email is rendered in theirs, ``force_locale``),
+    # not the language of whichever page or command sends it.
+    locale = get_locale()
+    code = locale.language if locale is not None else DEFAULT_LANGUAGE
+    context.setdefault("html_lang", LANGUAGES.get(code, LANGUAGES[DEFAULT_LANGUAGE]).html_lang)
     # The HTML part's <title>: mail programs and screen readers announce it.
     context["subject"] = subject
     return Message(

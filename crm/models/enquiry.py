@@ -78,6 +78,10 @@ class Enquiry(db.Model):
     # The staff member who took the enquiry (and the person's consent) at the desk; None: the
     # website's form, where the visitor ticked the box themselves.
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # The language the person wrote in (the page's, or the one staff chose at the desk), which
+    # is also the language of the consent text they agreed to: with consent_version, the exact
+    # words are in crm/content/consent.json. Their emails go out in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     lead: Mapped[Lead] = relationship(back_populates="enquiries")
     recorded_by: Mapped[StaffUser | None] = relationship()

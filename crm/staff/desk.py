@@ -18,6 +18,7 @@ from crm.leads.auto_assign import AutoAssignRefused, set_auto_assign
 from crm.leads.capture import Outcome, Submission, UnknownBranch, capture_lead
 from crm.models import DESK_CHANNELS, Branch, StaffUser
 from crm.platform.database import utcnow
+from crm.platform.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from crm.policy import can_set_auto_assign, records_enquiries_for, sees_all_branches
 from crm.staff import bp
 
@@ -50,6 +51,15 @@ class DeskEnquiryForm(FlaskForm):
         "How they reached us",
         choices=[SelectChoice("", "Choose one…")]
         + [SelectChoice(channel.value, channel.label) for channel in DESK_CHANNELS],
+        validators=[_offered],
+        validate_choice=False,
+    )
+    # So the right person calls back, their emails go out in it, and the consent text they
+    # agreed to is the one read to them in it.
+    language = SelectField(
+        "Prefers",
+        choices=[SelectChoice(code, language.english_name) for code, language in LANGUAGES.items()],
+        default=DEFAULT_LANGUAGE,
         validators=[_offered],
         validate_choice=False,
     )
@@ -91,6 +101,7 @@ def desk_submission(form: DeskEnquiryForm, recorder: StaffUser) -> Submission:
         received_at=utcnow(),
         channel=form.channel.data,
         recorded_by_id=recorder.id,
+        language=form.language.data,
     )
 
 
@@ -128,7 +139,13 @@ def _page(form: DeskEnquiryForm, code: int = 200) -> ResponseReturnValue:
     if form.csrf_token.errors:
         flash("This form had expired, so nothing was recorded. Please send it again.", "error")
     return (
-        render_template("staff/new_lead.html", form=form, consent=current_consent()),
+        render_template(
+            "staff/new_lead.html",
+            form=form,
+            consent=current_consent(DEFAULT_LANGUAGE),
+            translations=[current_consent(code) for code in LANGUAGES if code != DEFAULT_LANGUAGE],
+            languages=LANGUAGES,
+        ),
         code,
     )
 

@@ -25,6 +25,7 @@ from crm.leads.followups import FOLLOW_UP_NOTE_MAX
 from crm.leads.workflow import NOTE_MAX, CallOutcome
 from crm.models import Channel, LeadStatus, LostReason, Role
 from crm.platform.http import parse_id
+from crm.platform.i18n import LANGUAGES
 from crm.staff.fields import DateInputField, DateTimeInputField
 
 STATUS_CHOICES = [SelectChoice(status.value, status.label) for status in LeadStatus]
@@ -287,6 +288,15 @@ class LeadFilterFields(FlaskForm):
         validate_choice=False,
         validators=[Optional(), _OneOf("Unknown channel.")],
     )
+    language = SelectField(
+        "Prefers",
+        choices=choices(
+            [(code, language.english_name) for code, language in LANGUAGES.items()],
+            "Any language",
+        ),
+        validate_choice=False,
+        validators=[Optional(), _OneOf("Unknown language.")],
+    )
     since = DateInputField("From", validators=[Optional(), plausible_day])
     until = DateInputField("To", validators=[Optional(), plausible_day])
     overdue = SelectField(
@@ -315,6 +325,7 @@ class LeadFilterFields(FlaskForm):
             mine=clean("mine") == "1",
             interest=clean("interest"),
             channel=clean("channel"),
+            language=clean("language"),
             since=clean_date("since"),
             until=clean_date("until"),
             overdue=clean("overdue") == "1",

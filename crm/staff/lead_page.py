@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 
 from crm.clinic.branches import branch_zone
 from crm.leads.email_status import EmailState, emails_for_lead
+from crm.leads.language import patient_language
 from crm.leads.pipeline import allowed_next
 from crm.leads.queries import (
     LeadNotFound,
@@ -97,6 +98,7 @@ class LeadPage:
     may_give_data: bool
     may_erase: bool
     enquiries: list[Enquiry]
+    language: str  # the language the person prefers: their latest enquiry's
     appointments: AppointmentPanel
     follow_ups: list[FollowUp]
     emails: list[EmailState]
@@ -160,6 +162,7 @@ def build_lead_page(
         may_give_data=can_give_personal_data(actor),
         may_erase=can_erase(actor) and lead.erased_at is None,
         enquiries=lead_enquiries(lead),
+        language=patient_language(lead),
         appointments=build_appointment_panel(lead, submitted, now),
         follow_ups=lead_follow_ups(lead),
         emails=emails_for_lead(lead.id),

@@ -24,6 +24,7 @@ from flask.cli import with_appcontext
 from crm.leads.export import ExportRefused, LeadExport, assignee_by_email, start_export
 from crm.leads.filters import ALL_BRANCHES, ANY, OPEN, UNASSIGNED, LeadFilters
 from crm.models import LeadStatus
+from crm.platform.i18n import LANGUAGES
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -67,6 +68,11 @@ def command_line_identity() -> str:
 )
 @click.option("--source", default="", help="Lead source as on the dashboard, e.g. google, direct.")
 @click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGES)),
+    help="Only leads whose latest enquiry is in this language.",
+)
+@click.option(
     "--format",
     "file_format",
     type=click.Choice(["csv", "xlsx"]),
@@ -85,6 +91,7 @@ def export_command(
     until: datetime | None,
     assignee: str,
     source: str,
+    language: str | None,
     file_format: str | None,
     output: Path | None,
 ) -> None:
@@ -101,6 +108,7 @@ def export_command(
             until=until.date() if until else None,
             assignee=assignee_by_email(assignee.strip().lower()),
             source=source.strip().lower(),
+            language=language or "",
         )
         export = start_export(
             None,

@@ -24,6 +24,7 @@ from crm.leads.filters import (
 )
 from crm.models import Branch, StaffUser
 from crm.platform.extensions import db
+from crm.platform.i18n import LANGUAGES
 from crm.policy import can_export, sees_all_branches
 
 SOURCE_MAX = 100
@@ -66,6 +67,8 @@ def _check(filters: LeadFilters) -> None:
         raise ExportRefused("The start date is after the end date.")
     if len(filters.source) > SOURCE_MAX or filters.source != filters.source.strip().lower():
         raise ExportRefused("A source is a lower-case word such as google or direct.")
+    if filters.language and filters.language not in LANGUAGES:
+        raise ExportRefused(f"Unknown language {filters.language!r}.")
     if len(filters.text) > TEXT_MAX:
         raise ExportRefused(f"Please keep the search under {TEXT_MAX} characters.")
 

@@ -30,6 +30,7 @@ from crm.models import (
     Lead,
     LostReason,
 )
+from crm.platform.i18n import LANGUAGES
 
 HEADER = (
     "Reference",
@@ -38,6 +39,8 @@ HEADER = (
     "Phone",
     "Email",
     "Branch",
+    # The language of the latest enquiry: who should call back, and in what.
+    "Language",
     "Interest",
     "Status",
     "Lost reason",
@@ -162,6 +165,7 @@ def lead_rows(scope: Select[tuple[Lead]], now: datetime) -> Select[Any]:
             Clinician.name.label("next_appointment_clinician"),
             func.coalesce(outcomes.c.attended, 0).label("appointments_attended"),
             func.coalesce(outcomes.c.no_shows, 0).label("no_shows"),
+            last.language.label("language"),
         )
         .select_from(Lead)
         .outerjoin(first, first.id == edge(func.min))
@@ -197,6 +201,7 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
     status = {key.value: label for key, label in STATUS_LABELS.items()}
     lost = {reason.value: reason.label for reason in LostReason}
     kinds = {kind.value: kind.label for kind in AppointmentKind}
+    languages = {code: language.english_name for code, language in LANGUAGES.items()}
 
     def shape(row: Row[Any]) -> list[Any]:
         (
@@ -226,6 +231,7 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
             clinician,
             attended,
             no_shows,
+            language,
         ) = row
         stamp = stamps[branch_id]
         if erased:
@@ -237,6 +243,7 @@ def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: 
             spreadsheet_phone(phone) if phone else "",
             text(email) if email else "",
             city[branch_id],
+            (languages.get(language) or text(language)) if language else "",
             (interest.get(interest_key) or text(interest_key)) if interest_key else "",
             status.get(status_key) or text(status_key),
             (lost.get(lost_key) or text(lost_key)) if lost_key else "",
