@@ -73,12 +73,14 @@ def compile_catalogues() -> None:
 
 
 def translation(code: str, msgid: str) -> str:
-    """The catalogue's words for ``msgid`` in ``code``; the test is skipped without a catalogue."""
+    """The catalogue's words for ``msgid`` in ``code``. A missing catalogue or entry fails the
+    test that asked: the tests expect the translators' wording, never a copy of it."""
     path = po_path(code)
     if not path.is_file():
-        pytest.skip(f"no {code} catalogue yet ({path.relative_to(PROJECT_ROOT)})")
+        pytest.fail(f"no {code} catalogue at {path.relative_to(PROJECT_ROOT)}")
     message = read_catalogue(path, code).get(msgid)
-    assert message is not None and message.string, f"{code}: {msgid!r} is not translated"
+    if message is None or not message.string or message.fuzzy:
+        pytest.fail(f"{path.relative_to(PROJECT_ROOT)}: {msgid!r} is not translated")
     return str(message.string)
 
 
