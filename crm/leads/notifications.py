@@ -85,6 +85,12 @@ def queue_lead_emails(
     change: the intake's write transaction renders nothing.
     """
     compose = {"enquiry_id": enquiry.id, "branch_id": branch.id}
+    # Asked before anything is queued, and without flushing what this transaction has
+    # written so far: that holds no acknowledgement, and one flush at the end writes it all.
+    with session.no_autoflush:
+        acknowledge = bool(enquiry.email) and acknowledgements.may_acknowledge(
+            session, enquiry.email, now
+        )
     queued = []
     if alert_branch:
         queued.append(
@@ -99,14 +105,14 @@ def queue_lead_emails(
                 compose={**compose, "repeat": repeat},
             )
         )
-    if enquiry.email and not acknowledgements.may_acknowledge(session, enquiry.email, now):
+    if enquiry.email and not acknowledge:
         detail = {
             "kind": EmailKind.ACKNOWLEDGEMENT,
             "status": "skipped",
             "reason": acknowledgements.SKIPPED_RECENTLY,
         }
         record_event(session, None, lead, EventKind.EMAIL, now, detail)
-    elif enquiry.email:
+    elif acknowledge:
         queued.append(
             queue_email(
                 session,
