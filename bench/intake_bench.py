@@ -4,9 +4,9 @@
 
 Each app runs under gunicorn with the production settings (``crm.platform.gunicorn_conf``,
 access log included) and two sync workers, on a fresh SQLite database in WAL mode in a
-temporary folder, with rate limits off; with ``--postgres`` (or ``CRM_TEST_POSTGRES=1``), four
-workers each on a database of a throwaway PostgreSQL cluster started as the tests start one
-(``--sqlite-too`` runs SQLite first). For each app:
+temporary folder, with rate limits off. With ``--postgres`` (or ``CRM_TEST_POSTGRES=1``) the
+same follows with four workers each, on databases of a throwaway PostgreSQL cluster started
+as the tests start one (``--only-postgres`` skips SQLite). For each app:
 
 1. closed loop with more connections than workers: the maximum rate, and latency at it;
 2. open loop at half that rate: p50 and p99 latency, counted from when each request was due.
@@ -286,13 +286,14 @@ def main() -> None:
         "--postgres",
         action="store_true",
         default=os.environ.get("CRM_TEST_POSTGRES") == "1",
-        help="both apps on a throwaway PostgreSQL, 4 workers (default when CRM_TEST_POSTGRES=1)",
+        help="after SQLite, both apps on a throwaway PostgreSQL with 4 workers "
+        "(the default when CRM_TEST_POSTGRES=1)",
     )
-    parser.add_argument("--sqlite-too", action="store_true", help="with --postgres: SQLite first")
+    parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL alone")
     args = parser.parse_args()
-    runs = ["postgresql"] if args.postgres else ["sqlite"]
-    if args.postgres and args.sqlite_too:
-        runs.insert(0, "sqlite")
+    runs = [] if args.only_postgres else ["sqlite"]
+    if args.postgres or args.only_postgres:
+        runs.append("postgresql")
     connections = args.connections
     for database in runs:
         args.database = database
