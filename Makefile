@@ -86,6 +86,7 @@ bench-triage: install
 bench-export: install
 	@$(BIN)/python bench/export_bench.py
 
+# With CRM_TEST_POSTGRES=1, also on a throwaway PostgreSQL cluster with 4 workers (as the tests start one).
 bench-intake: install
 	@$(BIN)/python bench/intake_bench.py
 

@@ -2,9 +2,10 @@
 
     gunicorn -c python:crm.platform.gunicorn_conf --workers 2 'baseline_app:create_app()'
 
-with ``BASELINE_DATABASE`` naming a SQLite file whose table ``create_schema`` made. The
-connection gets the same pragmas as the real app's (WAL, synchronous=NORMAL, busy timeout),
-so the ratio between the two measures the app's own work, not different durability settings.
+with ``BASELINE_DATABASE`` naming a SQLite file (or ``BASELINE_DATABASE_URL`` a PostgreSQL
+database) whose table ``create_schema`` made. A SQLite connection gets the same pragmas as the
+real app's (WAL, synchronous=NORMAL, busy timeout), so the ratio between the two measures the
+app's own work, not different durability settings.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-def engine_for(database: Path) -> Engine:
+def engine_for(database: Path | str) -> Engine:
+    """A SQLite file's engine, or the engine of a database URL."""
+    if isinstance(database, str):
+        return create_engine(database)
     engine = create_engine(f"sqlite:///{database}")
 
     @event.listens_for(engine, "connect")
@@ -48,14 +52,15 @@ def engine_for(database: Path) -> Engine:
     return engine
 
 
-def create_schema(database: Path) -> None:
+def create_schema(database: Path | str) -> None:
     engine = engine_for(database)
     Base.metadata.create_all(engine)
     engine.dispose()
 
 
 def create_app() -> Flask:
-    engine = engine_for(Path(os.environ["BASELINE_DATABASE"]))
+    url = os.environ.get("BASELINE_DATABASE_URL")
+    engine = engine_for(url or Path(os.environ["BASELINE_DATABASE"]))
     app = Flask(__name__)
 
     @app.post("/leads")

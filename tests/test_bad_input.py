@@ -14,7 +14,9 @@ from werkzeug.datastructures import MultiDict
 from crm.intake.forms import FAILURE_MESSAGE, NAME_ADDRESS_ERROR
 from crm.models import Enquiry, FollowUp, Lead, LeadEvent, OutboxEmail
 from crm.platform.extensions import db
+from tests.conftest import make_app
 from tests.helpers import VALID_FIELDS, reach_out_fields
+from tests.smtp import HOST, deliver
 from tests.staff_helpers import csrf_token, enter_as, lead_state, make_lead, make_staff
 
 # --- What "nothing changed" means ---------------------------------------------------------------
@@ -66,7 +68,9 @@ KEPT_AS_TEXT = [
 
 
 @pytest.mark.parametrize(("field", "value"), KEPT_AS_TEXT)
-def test_hostile_text_is_stored_as_typed_and_shown_escaped(client, app, field, value):
+def test_hostile_text_is_stored_as_typed_and_shown_escaped(
+    client, app, database_url, smtp_server, field, value
+):
     response = public_post(client, {field: value})
     assert response.status_code == 201
     with app.app_context():
@@ -77,8 +81,14 @@ def test_hostile_text_is_stored_as_typed_and_shown_escaped(client, app, field, v
         lead_id = lead.id
     value = value.strip()  # leading and trailing white space is trimmed, nothing else
     assert stored_value == value
-    assert str(escape(value)) in alert.html_body
     assert "\n" not in alert.subject and "\r" not in alert.subject
+    sender = make_app(database_url, MAIL_SERVER=HOST, MAIL_PORT=smtp_server.port)
+    sent = [
+        m
+        for m in deliver(sender.test_cli_runner(), smtp_server)
+        if m.rcpt_tos == [alert.to_address]
+    ]
+    assert str(escape(value)) in sent[0].part("html")
 
     manager = make_staff(app, "manager", "bengaluru", name="Bina Manager")
     page = enter_as(app.test_client(), app, manager).get(f"/staff/leads/{lead_id}")

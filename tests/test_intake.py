@@ -16,6 +16,7 @@ from crm.platform.database import utcnow
 from crm.platform.extensions import db
 from tests.conftest import make_app
 from tests.helpers import VALID_FIELDS, form_fields, form_notice, reach_out_fields, submit_reach_out
+from tests.smtp import HOST, deliver
 from tests.staff_helpers import enter_as, make_staff
 
 ARTICLE = "/blog/acupressure-points-for-back-pain"
@@ -150,7 +151,9 @@ def test_without_email_only_the_branch_is_told(client, app):
         ]
 
 
-def test_capture_queues_the_branch_alert_and_the_acknowledgement(client, app):
+def test_capture_queues_the_branch_alert_and_the_acknowledgement(
+    client, app, database_url, smtp_server
+):
     assert submit_reach_out(client, json=True, branch="hyderabad").status_code == 201
     with app.app_context():
         emails = {e.kind: e for e in db.session.scalars(select(OutboxEmail))}
@@ -158,16 +161,26 @@ def test_capture_queues_the_branch_alert_and_the_acknowledgement(client, app):
         alert, thanks = emails["lead_alert"], emails["acknowledgement"]
         assert alert.to_address == "hyderabad@physiotattva.example"
         assert "Ravi Kumar" in alert.subject and "Hyderabad" in alert.subject
-        assert "+91 98450 12345" in alert.text_body
         lead_id = db.session.scalar(select(Lead.id))
-        assert f"http://clinic.test/staff/leads/{lead_id}" in alert.text_body
         assert thanks.to_address == "ravi@example.com"
-        assert "+91 40 4567 8900" in thanks.text_body
-        assert "erase" in thanks.text_body
         assert all(e.status == "pending" and e.lead_id == lead_id for e in emails.values())
+        # Rendered by the worker as it sends, not inside the enquiry's transaction.
+        assert all(e.text_body == "" and e.html_body is None for e in emails.values())
         assert len({e.message_id for e in emails.values()}) == 2
         kinds = [e.kind for e in db.session.scalars(select(LeadEvent).order_by(LeadEvent.id))]
         assert kinds == [EventKind.CREATED, EventKind.ENQUIRY, EventKind.EMAIL, EventKind.EMAIL]
+
+    sender = make_app(database_url, MAIL_SERVER=HOST, MAIL_PORT=smtp_server.port)
+    sent = {
+        message.rcpt_tos[0]: message for message in deliver(sender.test_cli_runner(), smtp_server)
+    }
+    alert_text = sent["hyderabad@physiotattva.example"].part("plain")
+    assert "+91 98450 12345" in alert_text
+    assert f"http://clinic.test/staff/leads/{lead_id}" in alert_text
+    assert "Ravi Kumar" in sent["hyderabad@physiotattva.example"].message["Subject"]
+    thanks_text = sent["ravi@example.com"].part("plain")
+    assert "+91 40 4567 8900" in thanks_text
+    assert "erase" in thanks_text
 
 
 def test_the_client_address_is_stored_only_as_a_keyed_hash(client, app, database_url):

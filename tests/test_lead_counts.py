@@ -1,4 +1,5 @@
-"""The dashboard's per-branch status counts stay equal to a full recount, whatever happens."""
+"""The per-branch status counts (the dashboard's figures, the inbox's "N leads match") stay
+equal to a full recount, whatever happens."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import pytest
 from sqlalchemy import func, select, update
 
 from crm.leads.dashboard import dashboard_figures
+from crm.leads.filters import ANY, OPEN, LeadFilters, filtered_leads
+from crm.leads.inbox import inbox_page
 from crm.leads.merge import merge_leads
 from crm.leads.pipeline import TRANSITIONS
 from crm.leads.privacy import erase_lead
 from crm.leads.workflow import WorkflowError, bulk_change_status, change_status
-from crm.models import Lead, LeadStatusCount, StaffUser
+from crm.models import Lead, LeadStatus, LeadStatusCount, StaffUser
 from crm.platform.database import utcnow
 from crm.platform.extensions import db
 from tests.staff_helpers import make_lead, make_staff
@@ -106,11 +109,34 @@ def test_counts_equal_a_recount_after_random_operations(app, seed):
     for branch in BRANCHES * 3:
         phones.append(db_phone(app, make_lead(app, branch)))
     done = Counter()
-    for _ in range(40):
+    manager = make_staff(app, "manager", "hyderabad", name="Hari Manager")
+    for step in range(40):
         done[one_step(app, rng, admin, phones)] += 1
         assert kept(app) == recounted(app), done
+        if step % 10 == 9:
+            assert_inbox_counts_match(app, [admin, manager])
     # the sequence really did each kind of change
     assert done["intake"] and done["status"] and done["merge"] and done["erase"], done
+
+
+def assert_inbox_counts_match(app, people: list[int]) -> None:
+    """The inbox's "N leads match", read from the kept rows, equals a count of the leads."""
+    now = utcnow()
+    with app.app_context():
+        for person_id in people:
+            person = actor(person_id)
+            branches = ("", *BRANCHES) if person.branch_id is None else ("",)
+            for status in ("", OPEN, ANY, *LeadStatus):
+                for branch in branches:
+                    filters = LeadFilters(status=status, branch=branch)
+                    query = filtered_leads(person, filters, now).query
+                    counted = db.session.scalar(
+                        query.with_only_columns(func.count(Lead.id)).order_by(None)
+                    )
+                    page = inbox_page(
+                        person, filters, after=None, limit=1, now=now, target_minutes=120
+                    )
+                    assert page.matching == counted, (person.role, status, branch)
 
 
 def test_the_dashboard_counts_come_from_the_kept_rows(app):
@@ -123,4 +149,9 @@ def test_the_dashboard_counts_come_from_the_kept_rows(app):
         # the figure is read from the kept rows, not recounted from the leads
         db.session.execute(update(LeadStatusCount).values(leads=LeadStatusCount.leads + 10))
         assert dashboard_figures(actor(manager), utcnow()).by_status["new"] == 13
+        # and so is the inbox's "N leads match" as it opens
+        page = inbox_page(
+            actor(manager), LeadFilters(), after=None, limit=1, now=utcnow(), target_minutes=120
+        )
+        assert page.matching == 13
         db.session.rollback()

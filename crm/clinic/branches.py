@@ -38,10 +38,25 @@ def _day_names(locale: Locale) -> tuple[str, ...]:
 
 
 def branch_choices() -> list[tuple[str, str]]:
-    """(slug, city) of every branch taking enquiries, in display order."""
+    """(slug, city) of every branch taking enquiries, in display order.
+
+    Read as two columns unless the page has the branches already: the intake needs only
+    these, and loading every branch's row (hours, address, ...) cost more than the rest of
+    its reads.
+    """
     if "branch_choices" not in g:
-        g.branch_choices = [(branch.slug, branch.city) for branch in active_branches()]
+        if "active_branches" in g:
+            g.branch_choices = [(branch.slug, branch.city) for branch in g.active_branches]
+        else:
+            g.branch_choices = [tuple(row) for row in db.session.execute(_CHOICES)]
     return g.branch_choices
+
+
+_CHOICES = (
+    select(Branch.slug, Branch.city)
+    .where(Branch.active.is_(True))
+    .order_by(Branch.sort_order, Branch.city)
+)
 
 
 def active_branches() -> list[Branch]:

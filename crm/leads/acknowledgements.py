@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from crm.models import EmailKind, OutboxEmail
@@ -31,13 +31,16 @@ def may_acknowledge(session: Session, address: str, now: datetime) -> bool:
         digest = hashlib.blake2b(f"ack:{address}".encode(), digest_size=8).digest()
         key = int.from_bytes(digest, "big", signed=True)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    recent = session.scalar(
-        select(OutboxEmail.id)
-        .where(
-            OutboxEmail.to_address == address,
-            OutboxEmail.kind == EmailKind.ACKNOWLEDGEMENT,
-            OutboxEmail.created_at > now - INTERVAL,
-        )
-        .limit(1)
-    )
+    recent = session.scalar(_RECENT, {"address": address, "since": now - INTERVAL})
     return recent is None
+
+
+_RECENT = (
+    select(OutboxEmail.id)
+    .where(
+        OutboxEmail.to_address == bindparam("address"),
+        OutboxEmail.kind == EmailKind.ACKNOWLEDGEMENT,
+        OutboxEmail.created_at > bindparam("since", type_=OutboxEmail.created_at.type),
+    )
+    .limit(1)
+)

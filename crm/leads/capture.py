@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from crm.leads.auto_assign import assign_in_turn
 from crm.leads.notifications import queue_lead_emails
@@ -107,53 +108,49 @@ def capture_lead(submission: Submission) -> CaptureResult:
         return stored
     try:
         with write_transaction() as session:
-            stored = _stored_result(submission.submission_token)
-            if stored is not None:
-                return stored
+            # Not looked up again under the lock: the token's unique index refuses a
+            # submission stored since the look-up above, and the except below answers.
             return _capture(session, submission)
     except IntegrityError:
-        # Another request stored the same token between our check and our insert.
         stored = _stored_result(submission.submission_token)
         if stored is None:
             raise
         return stored
 
 
+# Built once: building a statement costs more than running it on an indexed column.
+_STORED = select(Enquiry.id, Enquiry.lead_id).where(Enquiry.submission_token == bindparam("token"))
+_ACTIVE_BRANCH = select(Branch).where(Branch.slug == bindparam("slug"), Branch.active.is_(True))
+
+
 def _stored_result(token: str) -> CaptureResult | None:
-    row = db.session.execute(
-        select(Enquiry.id, Enquiry.lead_id).where(Enquiry.submission_token == token)
-    ).first()
+    row = db.session.execute(_STORED, {"token": token}).first()
     if row is None:
         return None
     return CaptureResult(Outcome.DUPLICATE, lead_id=row.lead_id, enquiry_id=row.id)
 
 
 def _capture(session: Session, submission: Submission) -> CaptureResult:
-    branch = session.scalar(
-        select(Branch).where(Branch.slug == submission.branch_slug, Branch.active.is_(True))
-    )
+    branch = session.scalars(_ACTIVE_BRANCH, {"slug": submission.branch_slug}).first()
     if branch is None:
         raise UnknownBranch(submission.branch_slug)
 
     lock_person(session, branch, submission.phone)
     now = submission.received_at
-    known_spam = _spam_lead(session, branch, submission)
+    candidates = _same_person(session, branch, submission)
+    known_spam = next((lead for lead in candidates if lead.status == LeadStatus.SPAM), None)
     if submission.filtered_reason or known_spam is not None:
         reason = submission.filtered_reason or FilterReason.KNOWN_SPAM
         return _capture_filtered(session, branch, submission, known_spam, reason)
-    lead = _matching_lead(session, branch, submission, now)
+    lead = _matching_lead(candidates, submission, now)
     repeat = lead is not None
     if lead is None:
-        lead = _new_lead(
+        lead, enquiry = _new_lead(
             session, branch, submission, LeadStatus.NEW, {"source_page": submission.source_page}
         )
     else:
         _refresh_lead(session, lead, submission, now)
-
-    enquiry = _new_enquiry(lead, submission)
-    session.add(enquiry)
-    lead.enquiry_count += 1
-    session.flush()
+        enquiry = _add_enquiry(session, lead, submission)
     detail = {"enquiry_id": enquiry.id, "repeat": repeat}
     record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
     # Recorded at the desk for someone a colleague already has: the desk tells them directly.
@@ -175,7 +172,9 @@ def _new_lead(
     submission: Submission,
     status: LeadStatus,
     created_detail: dict[str, object],
-) -> Lead:
+    filtered_reason: str | None = None,
+) -> tuple[Lead, Enquiry]:
+    """A lead with its first enquiry, written in one flush."""
     now = submission.received_at
     lead = Lead(
         branch_id=branch.id,
@@ -186,21 +185,34 @@ def _new_lead(
         source=lead_source(submission),
         channel=submission.channel,
         status=status,
-        enquiry_count=0,
+        enquiry_count=1,
         created_at=now,
         updated_at=now,
         last_enquiry_at=now,
     )
-    session.add(lead)
+    enquiry = _new_enquiry(submission, filtered_reason)
+    enquiry.lead = lead
+    session.add_all([lead, enquiry])
     session.flush()
     record_event(session, None, lead, EventKind.CREATED, now, created_detail)
-    return lead
+    return lead, enquiry
 
 
-def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None = None) -> Enquiry:
+def _add_enquiry(
+    session: Session, lead: Lead, submission: Submission, filtered_reason: str | None = None
+) -> Enquiry:
+    """A returning person's enquiry on their lead."""
+    enquiry = _new_enquiry(submission, filtered_reason)
+    enquiry.lead_id = lead.id
+    lead.enquiry_count += 1
+    session.add(enquiry)
+    session.flush()
+    return enquiry
+
+
+def _new_enquiry(submission: Submission, filtered_reason: str | None = None) -> Enquiry:
     now = submission.received_at
     return Enquiry(
-        lead_id=lead.id,
         name=submission.name,
         phone=submission.phone,
         email=submission.email,
@@ -222,28 +234,40 @@ def _new_enquiry(lead: Lead, submission: Submission, filtered_reason: str | None
     )
 
 
-def _spam_lead(session: Session, branch: Branch, submission: Submission) -> Lead | None:
-    """A lead staff marked as spam with this phone or email: its sender is not alerted again.
+def _same_phone(phone: BindParameter[str] | str):  # type: ignore[no-untyped-def]
+    """A lead of the person with this number: its own phone, or one given with its enquiries
+    (a lead merged by staff keeps answering to every number the person used)."""
+    return or_(
+        Lead.phone == phone, Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone == phone))
+    )
 
-    Unlike ``_matching_lead`` this also matches by email: a spammer changes numbers more
-    easily than addresses. A real person sharing that address loses nothing: the enquiry is
-    stored with their own phone, and releasing the lead brings it back to the inbox.
-    """
-    same_sender = _same_phone(submission.phone)
-    if submission.email:
-        same_sender = or_(same_sender, Lead.email == submission.email)
-    return session.scalars(
-        select(Lead)
-        .where(
-            Lead.branch_id == branch.id,
-            Lead.erased_at.is_(None),
-            Lead.merged_into_id.is_(None),
-            Lead.status == LeadStatus.SPAM,
-            same_sender,
-        )
-        .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
-        .with_for_update()
-    ).first()
+
+# The person's leads at the branch: by phone, or marked spam with this email. Unlike the
+# match by phone, spam also matches by email: a spammer changes numbers more easily than
+# addresses. A real person sharing that address loses nothing: the enquiry is stored with
+# their own phone, and releasing the lead brings it back to the inbox.
+_SAME_PERSON = (
+    select(Lead)
+    .where(
+        Lead.branch_id == bindparam("branch_id"),
+        Lead.erased_at.is_(None),
+        Lead.merged_into_id.is_(None),
+        or_(
+            _same_phone(bindparam("phone")),
+            and_(Lead.status == LeadStatus.SPAM, Lead.email == bindparam("email")),
+        ),
+    )
+    .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
+    # PostgreSQL: wait for a concurrent erasure of these rows and see its result, so an
+    # enquiry never joins a lead whose person was just erased.
+    .with_for_update()
+)
+
+
+def _same_person(session: Session, branch: Branch, submission: Submission) -> list[Lead]:
+    """Every lead the submission could belong to, most recent first, in one read."""
+    params = {"branch_id": branch.id, "phone": submission.phone, "email": submission.email}
+    return list(session.scalars(_SAME_PERSON, params))
 
 
 def _capture_filtered(
@@ -256,23 +280,15 @@ def _capture_filtered(
     """Keep a distrusted submission as spam, apart from real leads: stored, never alerted."""
     now = submission.received_at
     if lead is None:
-        lead = _new_lead(session, branch, submission, LeadStatus.SPAM, {"filtered": reason})
-    lead.last_enquiry_at = now
-    enquiry = _new_enquiry(lead, submission, filtered_reason=reason)
-    session.add(enquiry)
-    lead.enquiry_count += 1
-    session.flush()
+        lead, enquiry = _new_lead(
+            session, branch, submission, LeadStatus.SPAM, {"filtered": reason}, reason
+        )
+    else:
+        lead.last_enquiry_at = now
+        enquiry = _add_enquiry(session, lead, submission, reason)
     detail = {"enquiry_id": enquiry.id, "filtered": reason}
     record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
     return CaptureResult(Outcome.FILTERED, lead_id=lead.id, enquiry_id=enquiry.id)
-
-
-def _same_phone(phone: str):  # type: ignore[no-untyped-def]
-    """A lead of the person with this number: its own phone, or one given with its enquiries
-    (a lead merged by staff keeps answering to every number the person used)."""
-    return or_(
-        Lead.phone == phone, Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone == phone))
-    )
 
 
 def lead_source(submission: Submission) -> str:
@@ -296,36 +312,26 @@ def lock_person(session: Session, branch: Branch, phone: str) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _matching_lead(
-    session: Session, branch: Branch, submission: Submission, now: datetime
-) -> Lead | None:
+def _matching_lead(candidates: list[Lead], submission: Submission, now: datetime) -> Lead | None:
     """The person's open lead at this branch, or one active within the repeat window.
 
     The phone is the identity: the one contact field everybody gives. An email address alone
     is not (a family shares one), so a different number with a known address starts a lead
     of its own, which the lead pages show as sharing the address.
     """
-    candidates = session.scalars(
-        select(Lead)
-        .where(
-            Lead.branch_id == branch.id,
-            Lead.erased_at.is_(None),
-            Lead.merged_into_id.is_(None),
-            Lead.status != LeadStatus.SPAM,
-            _same_phone(submission.phone),
-            or_(Lead.status.in_(OPEN_STATUSES), Lead.updated_at >= now - REPEAT_WINDOW),
-        )
-        .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
-        # PostgreSQL: wait for a concurrent erasure of this row and see its result, so an
-        # enquiry never joins a lead whose person was just erased.
-        .with_for_update()
-    ).all()
-    if not candidates:
+    recent = now - REPEAT_WINDOW
+    matching = [
+        lead
+        for lead in candidates
+        if lead.status != LeadStatus.SPAM
+        and (lead.status in OPEN_STATUSES or lead.updated_at >= recent)
+    ]
+    if not matching:
         return None
     # Prefer a lead still being worked on, then the one with this phone as its own, then the
     # most recent.
     return min(
-        candidates,
+        matching,
         key=lambda lead: (lead.status not in OPEN_STATUSES, lead.phone != submission.phone),
     )
 

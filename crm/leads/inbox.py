@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from crm.leads.days import day_in_range
-from crm.leads.filters import LeadFilters, filtered_leads
+from crm.leads.filters import ANY, OPEN, LeadFilters, Selection, filtered_leads
 from crm.leads.language import preferred_languages
 from crm.leads.response_time import response_breached
-from crm.models import Lead, StaffUser
+from crm.models import OPEN_STATUSES, Lead, LeadStatus, LeadStatusCount, StaffUser
 from crm.platform.database import MAX_ID
 from crm.platform.extensions import db
+from crm.policy import sees_all_branches
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,9 @@ def inbox_page(
     now: datetime,
     target_minutes: int,
 ) -> InboxPage:
-    query = filtered_leads(user, filters, now).query
-    # Counted from the index where it can: only ids, no order, no rows loaded.
-    matching = db.session.scalar(query.with_only_columns(func.count(Lead.id)).order_by(None))
+    selection = filtered_leads(user, filters, now)
+    query = selection.query
+    matching = _matching(user, filters, selection)
     if after is not None:
         query = query.where(
             tuple_(Lead.last_enquiry_at, Lead.id) < tuple_(after.last_enquiry_at, after.lead_id)
@@ -107,3 +108,36 @@ def inbox_page(
         last = leads[limit - 1]
         page.next_cursor = Cursor(last.last_enquiry_at, last.id)
     return page
+
+
+def _matching(user: StaffUser, filters: LeadFilters, selection: Selection) -> int:
+    """How many leads the filters select, on every page.
+
+    Filtered by branch and status alone (the inbox as it opens), the answer is the sum of a
+    few rows of the per-branch counts the database keeps (``LeadStatusCount``, which leaves
+    merged leads out as ``visible_leads`` does), not a count of the branch's leads.
+    Any other filter is counted from the leads, from the index where it can: only ids.
+    """
+    statuses = _statuses(filters.status)
+    if statuses is None or replace(filters, status="", branch="") != LeadFilters():
+        query = selection.query.with_only_columns(func.count(Lead.id)).order_by(None)
+        return db.session.scalar(query) or 0
+    counted = select(func.coalesce(func.sum(LeadStatusCount.leads), 0)).where(
+        LeadStatusCount.status.in_(statuses)
+    )
+    if selection.branch is not None or not sees_all_branches(user):
+        counted = counted.where(
+            LeadStatusCount.branch_id.in_([branch.id for branch in selection.branches])
+        )
+    return int(db.session.scalar(counted) or 0)
+
+
+def _statuses(status: str) -> list[str] | None:
+    """The statuses a status filter selects, or None if it is not one the counts can serve."""
+    if not status:
+        return [each.value for each in LeadStatus if each != LeadStatus.SPAM]
+    if status == OPEN:
+        return [each.value for each in OPEN_STATUSES]
+    if status == ANY:
+        return [each.value for each in LeadStatus]
+    return [status] if status in set(LeadStatus) else None

@@ -77,11 +77,18 @@ def language_name(code: str | None) -> str:
 
 
 @contextmanager
+def written_in(code: str | None) -> Iterator[str]:
+    """The catalogue's words and Babel's dates inside this block are in ``code``
+    (``force_locale``), whatever page or command runs it."""
+    language = known_language(code)
+    with force_locale(language):
+        yield language
+
+
+@contextmanager
 def patient_locale(lead: Lead) -> Iterator[str]:
-    """Write to the person behind ``lead`` in their language: the catalogue's words and Babel's
-    dates inside this block are theirs (``force_locale``), whatever page or command runs it."""
-    code = patient_language(lead)
-    with force_locale(code):
+    """Write to the person behind ``lead`` in the language of their latest enquiry."""
+    with written_in(patient_language(lead)) as code:
         yield code
 
 

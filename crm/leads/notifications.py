@@ -2,23 +2,25 @@
 
 An enquiry (or a lead released from spam) alerts its branch and acknowledges the visitor; both
 are queued in the caller's transaction through the outbox (``crm.mail``), which knows nothing of
-leads. When the outbox worker sends, gives up on, or requeues one of them, it tells the
-listener registered here by ``init_app``, which records the EMAIL event.
+leads, and rendered by its worker as it sends them, through the composers registered here by
+``init_app``. When the worker sends, gives up on, or requeues one of them, it tells the
+listener registered there too, which records the EMAIL event.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from crm.clinic.branches import weekly_hours
 from crm.leads import acknowledgements
-from crm.leads.language import patient_locale
+from crm.leads.language import written_in
 from crm.leads.operations import record_event
-from crm.mail.compose import Message, render_message
-from crm.mail.outbox import queue_message
+from crm.mail.compose import Message, on_compose, render_message
+from crm.mail.outbox import queue_email, queue_message
 from crm.mail.outcomes import DeliveryOutcome, on_delivery_outcome
 from crm.models import Branch, EmailKind, Enquiry, EventKind, Lead, OutboxEmail, StaffUser
 from crm.platform.i18n import gettext
@@ -26,13 +28,14 @@ from crm.platform.i18n import gettext
 
 def init_app(app: Flask) -> None:
     on_delivery_outcome(app, record_delivery)
+    on_compose(app, EmailKind.LEAD_ALERT, _compose_lead_alert)
+    on_compose(app, EmailKind.ACKNOWLEDGEMENT, _compose_acknowledgement)
 
 
 def lead_alert(lead: Lead, enquiry: Enquiry, branch: Branch, *, repeat: bool) -> Message:
-    what = "Returning enquiry" if repeat else "New enquiry"
     return render_message(
         "lead_alert",
-        f"{what} at {branch.city}: {lead.name}",
+        lead_alert_subject(lead, branch, repeat=repeat),
         lead=lead,
         enquiry=enquiry,
         branch=branch,
@@ -40,22 +43,34 @@ def lead_alert(lead: Lead, enquiry: Enquiry, branch: Branch, *, repeat: bool) ->
     )
 
 
-def acknowledgement(branch: Branch) -> Message:
-    """The visitor's acknowledgement: our words and the branch's details, nothing they typed.
+def lead_alert_subject(lead: Lead, branch: Branch, *, repeat: bool) -> str:
+    what = "Returning enquiry" if repeat else "New enquiry"
+    return f"{what} at {branch.city}: {lead.name}"
+
+
+def acknowledgement(enquiry: Enquiry, branch: Branch) -> Message:
+    """The visitor's acknowledgement of ``enquiry``: our words and the branch's details,
+    nothing they typed. Written in the language the enquiry was made in.
 
     It goes to whatever address was typed into the form, which nobody has proven is the
     visitor's own; anything typed with it (a name such as "your account is locked, log in at
     ...") would be a stranger's text delivered under our name. So it carries none.
     """
-    return render_message(
-        "acknowledgement",
-        gettext(
-            "We have your message, %(clinic)s %(city)s",
-            clinic=current_app.config["CLINIC_NAME"],
-            city=branch.city,
-        ),
-        branch=branch,
-        hours=weekly_hours(branch),
+    with written_in(enquiry.language):
+        return render_message(
+            "acknowledgement",
+            acknowledgement_subject(branch),
+            branch=branch,
+            hours=weekly_hours(branch),
+        )
+
+
+def acknowledgement_subject(branch: Branch) -> str:
+    """In the current locale: wrap it in ``written_in`` for the enquiry's language."""
+    return gettext(
+        "We have your message, %(clinic)s %(city)s",
+        clinic=current_app.config["CLINIC_NAME"],
+        city=branch.city,
     )
 
 
@@ -73,43 +88,70 @@ def queue_lead_emails(
     when they gave an email.
 
     The acknowledgement answers to the branch (Reply-To), and goes to an address at most once
-    a day: a skipped one is said on the lead's timeline.
+    a day: a skipped one is said on the lead's timeline. Both are rendered by the worker as it
+    sends them (``lead_alert`` and ``acknowledgement``), from the enquiry, which does not
+    change: the intake's write transaction renders nothing.
     """
+    compose = {"enquiry_id": enquiry.id, "branch_id": branch.id}
+    # Asked before anything is queued, and without flushing what this transaction has
+    # written so far: that holds no acknowledgement, and one flush at the end writes it all.
+    with session.no_autoflush:
+        acknowledge = bool(enquiry.email) and acknowledgements.may_acknowledge(
+            session, enquiry.email, now
+        )
     queued = []
     if alert_branch:
-        alert = lead_alert(lead, enquiry, branch, repeat=repeat)
         queued.append(
-            queue_message(
+            queue_email(
                 session,
-                alert,
                 kind=EmailKind.LEAD_ALERT,
                 to=branch.notification_email,
+                subject=lead_alert_subject(lead, branch, repeat=repeat),
+                text_body="",
                 lead_id=lead.id,
                 not_before=now,
+                compose={**compose, "repeat": repeat},
             )
         )
-    if enquiry.email and not acknowledgements.may_acknowledge(session, enquiry.email, now):
+    if enquiry.email and not acknowledge:
         detail = {
             "kind": EmailKind.ACKNOWLEDGEMENT,
             "status": "skipped",
             "reason": acknowledgements.SKIPPED_RECENTLY,
         }
         record_event(session, None, lead, EventKind.EMAIL, now, detail)
-    elif enquiry.email:
-        with patient_locale(lead):
-            thanks = acknowledgement(branch)
+    elif acknowledge:
+        # Kept for staff pages; the worker sends the subject it renders with the message.
+        with written_in(enquiry.language):
+            subject = acknowledgement_subject(branch)
         queued.append(
-            queue_message(
+            queue_email(
                 session,
-                thanks,
                 kind=EmailKind.ACKNOWLEDGEMENT,
                 to=enquiry.email,
+                subject=subject,
+                text_body="",
                 reply_to=branch.notification_email,
                 lead_id=lead.id,
                 not_before=now,
+                compose=compose,
             )
         )
     record_queued(session, lead, queued, now)
+
+
+def _compose_lead_alert(session: Session, lead_id: int | None, compose: dict[str, Any]) -> Message:
+    enquiry = session.get_one(Enquiry, compose["enquiry_id"])
+    lead = session.get_one(Lead, lead_id if lead_id is not None else enquiry.lead_id)
+    branch = session.get_one(Branch, compose["branch_id"])
+    return lead_alert(lead, enquiry, branch, repeat=bool(compose.get("repeat")))
+
+
+def _compose_acknowledgement(
+    session: Session, _lead_id: int | None, compose: dict[str, Any]
+) -> Message:
+    enquiry = session.get_one(Enquiry, compose["enquiry_id"])
+    return acknowledgement(enquiry, session.get_one(Branch, compose["branch_id"]))
 
 
 def queue_assignee_alert(

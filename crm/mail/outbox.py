@@ -58,13 +58,16 @@ def queue_email(
     not_before: datetime | None = None,
     message_id: str | None = None,
     ics: str | None = None,
+    compose: dict[str, Any] | None = None,
 ) -> OutboxEmail:
     """Add an email to the outbox in ``session``; it is sent once that transaction commits.
 
     ``message_id`` is for messages that must exist at most once (it is unique), such as a
     daily digest; by default every email gets a fresh one. ``reply_to`` is where a
     recipient's answer should go when not to the sender (one plain address). ``ics`` is
-    one calendar file (RFC 5545 text) sent as a text/calendar attachment.
+    one calendar file (RFC 5545 text) sent as a text/calendar attachment. ``compose``
+    (with empty bodies) has the worker render the bodies as it sends, through the composer
+    registered for ``kind`` (``crm.mail.compose.on_compose``).
     """
     email = OutboxEmail(
         lead_id=lead_id,
@@ -79,6 +82,7 @@ def queue_email(
         next_attempt_at=not_before or utcnow(),
         message_id=message_id or new_message_id(),
         ics=ics,
+        compose=compose,
     )
     session.add(email)
     return email

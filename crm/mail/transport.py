@@ -19,6 +19,7 @@ from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from types import TracebackType
+from typing import Any
 
 from flask import current_app
 from flask_mail import Connection
@@ -161,6 +162,8 @@ class Outgoing:
     claimed_at: datetime
     # One calendar file (RFC 5545 text), attached as text/calendar with its METHOD.
     ics: str | None = None
+    # Queued to be composed when sent (``crm.mail.compose.on_compose``): what to render from.
+    compose: dict[str, Any] | None = None
 
 
 def build_message(email: Outgoing) -> EmailMessage:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from crm.mail.compose import compose_now
+from crm.mail.outbox import single_line
 from crm.mail.outcomes import REQUEUED, DeliveryOutcome, tell_listeners
 from crm.mail.transport import (
     Outgoing,
@@ -150,7 +152,7 @@ def send_batch(batch: int, stop: threading.Event | None = None) -> RunResult:
                 result.lost += 1
                 continue
             try:
-                connection.send(build_message(email))
+                connection.send(build_message(_composed(email)))
             except Exception as error:
                 if not isinstance(error, OSError):
                     log.exception("outbox %s: unexpected error while sending", email.id)
@@ -270,9 +272,31 @@ def _renew_claim(email_id: int, claimed_at: datetime) -> Outgoing | None:
                 OutboxEmail.message_id,
                 OutboxEmail.attempts,
                 OutboxEmail.ics,
+                OutboxEmail.compose,
             ).where(OutboxEmail.id == email_id)
         ).one()
         return Outgoing(**email._asdict(), claimed_at=now)
+
+
+def _composed(email: Outgoing) -> Outgoing:
+    """The row with its bodies, rendered now if it was queued to be composed when sent.
+
+    Rendered in a read of its own, after the claim's write transaction: not while holding the
+    write lock. The bodies are not stored: the next attempt renders them again.
+    """
+    if email.compose is None or email.text_body:
+        return email
+    try:
+        message = compose_now(db.session, email.kind, email.lead_id, email.compose)
+    finally:
+        db.session.rollback()
+    # The subject too: what was stored when queued is for staff pages, this is what is sent.
+    return replace(
+        email,
+        subject=single_line(message.subject, 255),
+        text_body=message.text_body,
+        html_body=message.html_body,
+    )
 
 
 def _mark_sent(email: Outgoing) -> bool:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.platform.database import UTCDateTime, utcnow
@@ -89,6 +90,9 @@ class OutboxEmail(db.Model):
     reply_to: Mapped[str | None] = mapped_column(String(254))
     # One calendar attachment (RFC 5545 text, its METHOD inside), sent as text/calendar.
     ics: Mapped[str | None] = mapped_column(Text)
+    # Rendered by the worker as it sends (``crm.mail.compose.on_compose``): what to render it
+    # from, for a row queued with empty bodies. Nothing of it is personal data itself.
+    compose: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
