@@ -12,12 +12,10 @@ and whatever the stylesheets pull in with ``url(...)`` or ``@import`` (fonts: th
 the figure held against the 60 KB target; gzip (level 6, what a typical proxy applies) and what
 is actually sent (the app's brotli static files plus proxy-gzipped HTML) are printed alongside.
 
-The home page's first visit is also measured per language (``case``: en, kn, te, hi): a page in
-Kannada, Telugu or Hindi links its script's web fonts (templates/site/_fonts.html), and what it
-sends, as served, is held against a 120 KB target. Every font a stylesheet names is counted,
-though a browser skips a ``unicode-range`` face the page has no letter of, so the figure is an
-upper bound. Until ``/kn/`` and its siblings exist, the home page is rendered with the template
-global ``current_language`` set instead (``simulated: true``): the same assets, English text.
+The first visit to the home page and the acupressure article is also measured per language
+(``case``: en, kn, te, hi): a page in Kannada, Telugu or Hindi links its script's web fonts
+(templates/site/_fonts.html), and what it sends, as served, is held against a 120 KB target. A
+font whose ``unicode-range`` has no letter of the page is left out, as a browser leaves it.
 """
 
 from __future__ import annotations
@@ -49,10 +47,6 @@ LINK_RELS = {"stylesheet", "icon", "shortcut", "apple-touch-icon", "manifest", "
 CSS_REFERENCE = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
 FONT_FACE = re.compile(r"@font-face\s*{([^}]*)}")
 UNICODE_RANGE = re.compile(r"unicode-range:\s*([^;}]+)")
-# What a page in the language will show that the simulated (English) page lacks: a word of
-# its script, and the switcher's three names.
-SWITCHER = "ಕನ್ನಡ తెలుగు हिन्दी"
-SAMPLE = {"kn": "ಬೆನ್ನು ನೋವು", "te": "వెన్నునొప్పి", "hi": "कमर दर्द"}
 
 
 class _Assets(HTMLParser):
@@ -86,14 +80,13 @@ def _unused_faces(css: str, base: str, letters: set[int]) -> set[str]:
     return unused
 
 
-def first_visit(client: FlaskClient, path: str, more_text: str = "") -> dict[str, bytes]:
+def first_visit(client: FlaskClient, path: str) -> dict[str, bytes]:
     """Every response body a first visit to ``path`` downloads, photos left out.
 
-    A font whose ``unicode-range`` has no letter of the page (nor of ``more_text``) is left out,
-    as a browser leaves it.
+    A font whose ``unicode-range`` has no letter of the page is left out, as a browser leaves it.
     """
     html = client.get(path).get_data()
-    letters = {ord(letter) for letter in html.decode() + more_text}
+    letters = {ord(letter) for letter in html.decode()}
     skipped: set[str] = set()
     bodies = {path: html}
     parser = _Assets()
@@ -132,34 +125,23 @@ def as_served(client: FlaskClient, page: str, bodies: dict[str, bytes]) -> int:
     return total
 
 
-def first_visit_in(app: Flask, language: str) -> tuple[str, bool, dict[str, bytes]]:
-    """The home page in ``language``: its path, whether it was simulated, and its first visit."""
-    path = "/" if language == "en" else f"/{language}/"
-    if app.test_client().get(path).status_code == 200:
-        return path, False, first_visit(app.test_client(), path)
-    app.jinja_env.globals["current_language"] = language
-    try:
-        return "/", True, first_visit(app.test_client(), "/", f"{SWITCHER} {SAMPLE[language]}")
-    finally:
-        del app.jinja_env.globals["current_language"]
-
-
 def languages(app: Flask) -> None:
     for language in LANGUAGES:
-        path, simulated, bodies = first_visit_in(app, language)
-        raw = sum(len(body) for body in bodies.values())
-        served = as_served(app.test_client(), path, bodies)
-        fonts = sum(len(body) for url, body in bodies.items() if url.endswith(".woff2"))
-        case = {"page": "home", "case": language, "path": path, "simulated": simulated}
-        emit(BENCH, "first_visit_bytes", raw, "bytes", encoding="identity", **case)
-        emit(BENCH, "first_visit_bytes", served, "bytes", encoding="as_served", **case)
-        emit(BENCH, "first_visit_font_bytes", fonts, "bytes", **case)
-        verdict = "" if language == "en" or served <= LANGUAGE_TARGET else "  OVER 120 KB"
-        note(
-            f"  home/{language}{' (simulated)' if simulated else '':<12} first visit "
-            f"{served / 1024:6.1f} KB as served, fonts {fonts / 1024:5.1f} KB "
-            f"({len(bodies)} files){verdict}"
-        )
+        for page, english_path in PAGES.items():
+            path = english_path if language == "en" else f"/{language}{english_path}"
+            bodies = first_visit(app.test_client(), path)
+            raw = sum(len(body) for body in bodies.values())
+            served = as_served(app.test_client(), path, bodies)
+            fonts = sum(len(body) for url, body in bodies.items() if url.endswith(".woff2"))
+            case = {"page": page, "case": language, "path": path}
+            emit(BENCH, "first_visit_bytes", raw, "bytes", encoding="identity", **case)
+            emit(BENCH, "first_visit_bytes", served, "bytes", encoding="as_served", **case)
+            emit(BENCH, "first_visit_font_bytes", fonts, "bytes", **case)
+            verdict = "" if language == "en" or served <= LANGUAGE_TARGET else "  OVER 120 KB"
+            note(
+                f"  {page}/{language} first visit {served / 1024:6.1f} KB as served, "
+                f"fonts {fonts / 1024:5.1f} KB ({len(bodies)} files){verdict}"
+            )
 
 
 def main() -> None:
