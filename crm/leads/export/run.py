@@ -90,7 +90,7 @@ def start_export(
     file_format: str,
     *,
     ran_by: str | None = None,
-    batch_rows: int = 500,
+    batch_rows: int = 200,
     now: datetime | None = None,
 ) -> LeadExport:
     """Check and record an export; the rows are read when its ``chunks()`` are.
