@@ -109,8 +109,8 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_VIEW_FLUSH_SECONDS": 60,
     # Exports: rows fetched and written per batch. Memory is a few batches whatever the total;
     # a batch small enough to stay in the CPU's cache exported a million rows fastest
-    # (500: a third quicker than 2000; bench/export_bench.py).
-    "EXPORT_BATCH_ROWS": 500,
+    # (500: a third quicker than 2000; 200: a tenth quicker than 500; bench/export_bench.py).
+    "EXPORT_BATCH_ROWS": 200,
     # Export records per page on /staff/exports.
     "EXPORT_RECORDS_PAGE_SIZE": 50,
     # Backups (`crm db backup`): None means "backups" in the instance folder. The newest is

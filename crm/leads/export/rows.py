@@ -110,13 +110,20 @@ def lead_rows(scope: Select[tuple[Lead]], now: datetime) -> Select[Any]:
             .scalar_subquery()
         )
 
-    latest_message = (
-        select(Enquiry.message)
-        .where(Enquiry.lead_id == Lead.id, Enquiry.message.is_not(None))
-        .order_by(Enquiry.id.desc())
-        .limit(1)
-        .correlate(Lead)
-        .scalar_subquery()
+    # The last enquiry's message when it has one (most leads): a lookup by lead only for a
+    # lead of several enquiries whose latest message came with an earlier one.
+    latest_message = case(
+        (last.message.is_not(None), last.message),
+        (
+            Lead.enquiry_count > 1,
+            select(Enquiry.message)
+            .where(Enquiry.lead_id == Lead.id, Enquiry.message.is_not(None))
+            .order_by(Enquiry.id.desc())
+            .limit(1)
+            .correlate(Lead)
+            .scalar_subquery(),
+        ),
+        else_=None,
     )
     given = (
         select(Enquiry.phone.label("phone"))
@@ -320,6 +327,15 @@ class BranchClock:
 
     def text(self, moment: datetime | str) -> str:
         """``2026-11-23 14:05``."""
+        if isinstance(moment, str):
+            # ``wall`` written out for stored text, the common case: this runs for most
+            # cells of a time column, and a call costs as much as the arithmetic.
+            try:
+                offset = self._offsets[moment[:13]]
+            except KeyError:
+                offset = self._hour_offset(moment[:13], datetime.fromisoformat(moment))
+            if offset is not None:
+                return (datetime.fromisoformat(moment) + offset).isoformat(" ", "minutes")
         return self.wall(moment).isoformat(" ", "minutes")
 
     def cell(self, moment: datetime | str) -> datetime:
