@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
 
 from crm.clinic.branches import DEFAULT_ZONE
 from crm.leads.dashboard import reached_booking, reached_visit
@@ -87,16 +86,24 @@ def _leads_by_first_page(
 ) -> dict[int, dict[int, dict[str, list[int]]]]:
     """{days: {branch id: {page: [enquiries, booked, attended]}}} for leads created in each
     window. One statement for all windows; each lead's first enquiry is found by its key
-    (rather than grouping the window's enquiries), so the work is the leads of the window."""
+    (rather than grouping the window's enquiries), so the work is the leads of the window.
+
+    The per-lead rows are materialized: inlined, SQLite ran the first-page lookup once for each
+    use of its column, and PostgreSQL joined by hashing every enquiry there is."""
     since = {days: now - timedelta(days=days) for days in CONTENT_WINDOWS}
-    earlier = aliased(Enquiry)
-    first_id = select(func.min(earlier.id)).where(earlier.lead_id == Lead.id).scalar_subquery()
+    first_page = (
+        select(Enquiry.source_page)
+        .where(Enquiry.lead_id == Lead.id)
+        .order_by(Enquiry.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     shorter = [days for days in CONTENT_WINDOWS if days != max(CONTENT_WINDOWS)]
     per_lead = (
         visible_leads(user)
         .with_only_columns(
             Lead.branch_id,
-            Enquiry.source_page.label("page"),
+            first_page.label("page"),
             *(
                 case((Lead.created_at >= since[days], 1), else_=0).label(f"in_{days}")
                 for days in shorter
@@ -104,15 +111,14 @@ def _leads_by_first_page(
             case((reached_booking(), 1), else_=0).label("booked"),
             case((reached_visit(), 1), else_=0).label("attended"),
         )
-        .join(Enquiry, Enquiry.id == first_id)
         # Branches named, so that an admin's read too is a range on the (branch, created) index.
         .where(
             Lead.branch_id.in_(branch_ids),
             Lead.created_at >= since[max(CONTENT_WINDOWS)],
             Lead.status != LeadStatus.SPAM,
-            Enquiry.source_page.is_not(None),
         )
-        .subquery()
+        .cte("per_lead")
+        .prefix_with("MATERIALIZED")
     )
     windows = [per_lead.c[f"in_{days}"] for days in shorter]
     rows = db.session.execute(
@@ -123,7 +129,9 @@ def _leads_by_first_page(
             func.count(),
             func.sum(per_lead.c.booked),
             func.sum(per_lead.c.attended),
-        ).group_by(per_lead.c.branch_id, per_lead.c.page, *windows)
+        )
+        .where(per_lead.c.page.is_not(None))
+        .group_by(per_lead.c.branch_id, per_lead.c.page, *windows)
     ).all()
     figures: dict[int, dict[int, dict[str, list[int]]]] = {
         days: defaultdict(lambda: defaultdict(lambda: [0, 0, 0])) for days in CONTENT_WINDOWS
