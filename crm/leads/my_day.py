@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import joinedload
 
 from crm.clinic.branches import branch_zone
@@ -33,7 +33,6 @@ def my_day(user: StaffUser, now: datetime) -> MyDay:
     today = now.astimezone(zone).date()
     start = datetime.combine(today, time(0), zone)
     end = start + timedelta(days=1)
-    mine = visible_leads(user).where(Lead.assignee_id == user.id).with_only_columns(Lead.id)
     return MyDay(
         follow_ups=list(
             db.session.scalars(
@@ -43,7 +42,7 @@ def my_day(user: StaffUser, now: datetime) -> MyDay:
                     FollowUp.assignee_id == user.id,
                     FollowUp.done_at.is_(None),
                     FollowUp.due_at < end,
-                    FollowUp.lead_id.in_(visible_leads(user).with_only_columns(Lead.id)),
+                    _lead_in_scope(user, FollowUp.lead_id),
                 )
                 .order_by(FollowUp.due_at)
                 .limit(SHOWN)
@@ -54,10 +53,10 @@ def my_day(user: StaffUser, now: datetime) -> MyDay:
                 select(Appointment)
                 .options(joinedload(Appointment.lead))
                 .where(
-                    Appointment.lead_id.in_(mine),
                     Appointment.status == AppointmentStatus.BOOKED,
                     Appointment.starts_at >= start,
                     Appointment.starts_at < end,
+                    _lead_in_scope(user, Appointment.lead_id, Lead.assignee_id == user.id),
                 )
                 .order_by(Appointment.starts_at)
                 .limit(SHOWN)
@@ -72,3 +71,12 @@ def my_day(user: StaffUser, now: datetime) -> MyDay:
             )
         ),
     )
+
+
+def _lead_in_scope(
+    user: StaffUser, lead_id: ColumnElement[int], *more: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """A check of each row's own lead by its key. ``lead_id IN (visible leads)`` listed every
+    lead of the branch first; this way the list is read from the person's or the day's index
+    and each row's lead looked up, so the cost follows the list, not the branch."""
+    return visible_leads(user).with_only_columns(Lead.id).where(Lead.id == lead_id, *more).exists()

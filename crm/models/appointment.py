@@ -68,6 +68,8 @@ class Appointment(db.Model):
         CheckConstraint(f"status IN ({_sql_list(AppointmentStatus)})", name="status_known"),
         # The day's list of a branch, and the reminders' scan.
         Index("ix_appointment_branch_starts", "branch_id", "starts_at"),
+        # "My day": the day's booked appointments, whoever's branch.
+        Index("ix_appointment_status_starts", "status", "starts_at"),
         # A clinician's clashes.
         Index("ix_appointment_clinician_starts", "clinician_id", "starts_at"),
     )

@@ -109,6 +109,10 @@ class Lead(db.Model):
             "created_at",
             **_NOT_MERGED,
         ),
+        # "My day": a person's new leads, oldest first, without reading their branch's.
+        Index(
+            "ix_lead_assignee_status_created", "assignee_id", "status", "created_at", **_NOT_MERGED
+        ),
         Index("ix_lead_branch_phone", "branch_id", "phone"),
         Index("ix_lead_branch_email", "branch_id", "email"),
     )
