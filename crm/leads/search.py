@@ -168,6 +168,19 @@ def words_contain(text: str) -> ColumnElement[bool]:
     return or_(
         name,
         email,
-        exists().where(Enquiry.lead_id == Lead.id, message),
-        exists().where(LeadEvent.lead_id == Lead.id, noted),
+        _has(select(Enquiry.id).where(Enquiry.lead_id == Lead.id, message)),
+        _has(select(LeadEvent.id).where(LeadEvent.lead_id == Lead.id, noted)),
     )
+
+
+def _has(rows: Select[tuple[int]]) -> ColumnElement[bool]:
+    """Whether the lead has such a row, asked lead by lead.
+
+    PostgreSQL turns an EXISTS inside an OR into a hash of every row that matches anywhere (a
+    "hashed SubPlan": all enquiries read, for a phrase every message holds) even when the
+    LIMIT of a page or a bounded count needs a few hundred leads; a scalar subquery it never
+    hashes, so each lead costs one look-up by lead_id. SQLite asks an EXISTS lead by lead.
+    """
+    if _sqlite():
+        return exists(rows)
+    return rows.limit(1).scalar_subquery().is_not(None)
