@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CompoundSelect, Select, and_, false, func, or_, select
+from sqlalchemy import CompoundSelect, Select, and_, false, func, or_, select, union
 
 from crm.clinic.branches import branch_zone
 from crm.leads.language import preferred_language_of_lead
@@ -185,11 +185,13 @@ def _exact_contact(text: str):  # type: ignore[no-untyped-def]
     if len(digits) >= 8:
         with suppress(InvalidContact):
             phone = normalise_phone(text)
-            # Any number the person gave, not only the lead's own: both are exact lookups.
-            return or_(
-                Lead.phone == phone,
-                Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone == phone)),
-            )
+            # Any number the person gave, not only the lead's own: both are exact lookups,
+            # asked as one list of ids. As "phone = x OR id IN (...)", PostgreSQL read every
+            # lead of the branch to test the OR (13 ms at 100,000 leads, growing). The lead's
+            # own number is indexed per branch (ix_lead_branch_phone), hence branch by branch.
+            own = select(Lead.id).where(Lead.branch_id.in_(select(Branch.id)), Lead.phone == phone)
+            given = select(Enquiry.lead_id).where(Enquiry.phone == phone)
+            return Lead.id.in_(union(own, given))
     if "@" in text:
         with suppress(InvalidContact):
             return Lead.email == normalise_email(text)
