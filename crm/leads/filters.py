@@ -20,12 +20,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import CompoundSelect, Select, and_, false, func, or_, select, union
 
 from crm.clinic.branches import branch_zone
 from crm.leads.language import preferred_language_of_lead
 from crm.leads.queries import visible_leads
-from crm.leads.search import phone_contains, words_contain
+from crm.leads.search import indexed_phone, indexed_words, phone_contains, words_contain
 from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, StaffUser
 from crm.platform.contact import InvalidContact, normalise_email, normalise_phone
 from crm.platform.extensions import db
@@ -160,24 +160,50 @@ def created_between(branches: list[Branch], since: date | None, until: date | No
 def text_match(text: str):  # type: ignore[no-untyped-def]
     """Name, phone, email, message or note. A whole number or address is an exact lookup."""
     text = text.strip()
+    condition = _exact_contact(text)
+    if condition is None:
+        digits = _part_of_phone(text)
+        condition = phone_contains(digits) if digits else words_contain(text)
+    return and_(Lead.erased_at.is_(None), condition)
+
+
+def text_candidates(text: str) -> Select[tuple[int]] | CompoundSelect | None:
+    """Ids of leads that may match ``text`` (``text_match`` decides), read from a text index.
+
+    A superset, maybe with repeats, read in an order that lets a bounded count stop early
+    (``crm.leads.inbox``); None for an exact lookup, or where no index answers that way.
+    """
+    text = text.strip()
+    if _exact_contact(text) is not None:
+        return None
+    digits = _part_of_phone(text)
+    return indexed_phone(digits) if digits else indexed_words(text)
+
+
+def _exact_contact(text: str):  # type: ignore[no-untyped-def]
     digits = "".join(ch for ch in text if ch.isdigit())
-    condition = None
     if len(digits) >= 8:
         with suppress(InvalidContact):
             phone = normalise_phone(text)
-            # Any number the person gave, not only the lead's own: both are exact lookups.
-            condition = or_(
-                Lead.phone == phone,
-                Lead.id.in_(select(Enquiry.lead_id).where(Enquiry.phone == phone)),
-            )
-    if condition is None and "@" in text:
+            # Any number the person gave, not only the lead's own: both are exact lookups,
+            # asked as one list of ids. As "phone = x OR id IN (...)", PostgreSQL read every
+            # lead of the branch to test the OR (13 ms at 100,000 leads, growing). The lead's
+            # own number is indexed per branch (ix_lead_branch_phone), hence branch by branch.
+            own = select(Lead.id).where(Lead.branch_id.in_(select(Branch.id)), Lead.phone == phone)
+            given = select(Enquiry.lead_id).where(Enquiry.phone == phone)
+            return Lead.id.in_(union(own, given))
+    if "@" in text:
         with suppress(InvalidContact):
-            condition = Lead.email == normalise_email(text)
-    if condition is None and len(digits) >= 4 and len(digits) * 2 >= len(text.replace(" ", "")):
-        condition = phone_contains(digits)
-    if condition is None:
-        condition = words_contain(text)
-    return and_(Lead.erased_at.is_(None), condition)
+            return Lead.email == normalise_email(text)
+    return None
+
+
+def _part_of_phone(text: str) -> str | None:
+    """The digits, if ``text`` is mostly digits: part of a phone number."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 4 and len(digits) * 2 >= len(text.replace(" ", "")):
+        return digits
+    return None
 
 
 def known_sources(viewer: StaffUser) -> list[str]:

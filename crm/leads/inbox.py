@@ -12,11 +12,11 @@ import binascii
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Subquery, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from crm.leads.days import day_in_range
-from crm.leads.filters import ANY, OPEN, LeadFilters, Selection, filtered_leads
+from crm.leads.filters import ANY, OPEN, LeadFilters, Selection, filtered_leads, text_candidates
 from crm.leads.language import preferred_languages
 from crm.leads.response_time import response_breached
 from crm.models import OPEN_STATUSES, Lead, LeadStatus, LeadStatusCount, StaffUser
@@ -62,11 +62,17 @@ class InboxRow:
     language: str  # the language the person prefers (crm.leads.language)
 
 
+# A search stops counting here: past it "more than 1,000 leads match" says all a person can
+# use, and counting every lead with a common name would read every lead.
+COUNTED = 1000
+
+
 @dataclass
 class InboxPage:
     rows: list[InboxRow] = field(default_factory=list)
     next_cursor: Cursor | None = None
-    matching: int = 0  # every lead the filters select, on all pages
+    matching: int = 0  # every lead the filters select, on all pages (at most COUNTED: see more)
+    more: bool = False  # more than ``matching`` leads match: a search counted no further
 
 
 def inbox_page(
@@ -80,7 +86,7 @@ def inbox_page(
 ) -> InboxPage:
     selection = filtered_leads(user, filters, now)
     query = selection.query
-    matching = _matching(user, filters, selection)
+    matching, more = _matching(user, filters, selection)
     if after is not None:
         query = query.where(
             tuple_(Lead.last_enquiry_at, Lead.id) < tuple_(after.last_enquiry_at, after.lead_id)
@@ -91,7 +97,7 @@ def inbox_page(
         .limit(limit + 1)
     )
     leads = list(db.session.scalars(query).unique())
-    page = InboxPage(matching=matching or 0)
+    page = InboxPage(matching=matching, more=more)
     languages = preferred_languages(lead.id for lead in leads[:limit])
     for lead in leads[:limit]:
         page.rows.append(
@@ -110,18 +116,23 @@ def inbox_page(
     return page
 
 
-def _matching(user: StaffUser, filters: LeadFilters, selection: Selection) -> int:
-    """How many leads the filters select, on every page.
+def _matching(user: StaffUser, filters: LeadFilters, selection: Selection) -> tuple[int, bool]:
+    """How many leads the filters select, on every page, and whether there are more than that.
 
     Filtered by branch and status alone (the inbox as it opens), the answer is the sum of a
     few rows of the per-branch counts the database keeps (``LeadStatusCount``, which leaves
     merged leads out as ``visible_leads`` does), not a count of the branch's leads.
-    Any other filter is counted from the leads, from the index where it can: only ids.
+    A search counts up to ``COUNTED`` matches and stops: a common name or word would otherwise
+    cost a read of every lead that has it, growing with the leads, for a number nobody pages
+    through. Any other filter is counted from the leads, from the index where it can: only ids.
     """
+    if filters.text:
+        found = db.session.scalar(select(func.count()).select_from(_searched(filters, selection)))
+        return min(found or 0, COUNTED), (found or 0) > COUNTED
     statuses = _statuses(filters.status)
     if statuses is None or replace(filters, status="", branch="") != LeadFilters():
         query = selection.query.with_only_columns(func.count(Lead.id)).order_by(None)
-        return db.session.scalar(query) or 0
+        return db.session.scalar(query) or 0, False
     counted = select(func.coalesce(func.sum(LeadStatusCount.leads), 0)).where(
         LeadStatusCount.status.in_(statuses)
     )
@@ -129,7 +140,26 @@ def _matching(user: StaffUser, filters: LeadFilters, selection: Selection) -> in
         counted = counted.where(
             LeadStatusCount.branch_id.in_([branch.id for branch in selection.branches])
         )
-    return int(db.session.scalar(counted) or 0)
+    return int(db.session.scalar(counted) or 0), False
+
+
+def _searched(filters: LeadFilters, selection: Selection) -> Subquery:
+    """Up to ``COUNTED + 1`` of the leads a search selects.
+
+    Where the text index can say which leads hold the text, its entries are read one by one
+    and each lead checked against every filter: for a common text the first entries already
+    make the bound, so this reads about as much at a million leads as at ten thousand.
+    Otherwise (an exact number or address, a text too short for the index, PostgreSQL, whose
+    indexes answer whole) the leads are read and the matching ones taken until the bound.
+    """
+    candidates = text_candidates(filters.text)
+    if candidates is None:
+        ids = selection.query.with_only_columns(Lead.id).order_by(None)
+        return ids.limit(COUNTED + 1).subquery()
+    found = candidates.subquery("found")
+    lead_id = found.c[0]
+    selected = selection.query.with_only_columns(Lead.id).where(Lead.id == lead_id).order_by(None)
+    return select(lead_id).where(selected.exists()).distinct().limit(COUNTED + 1).subquery()
 
 
 def _statuses(status: str) -> list[str] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     and_,
     exists,
@@ -26,7 +27,14 @@ from sqlalchemy import (
 from crm.models import Enquiry, Lead, LeadEvent
 from crm.platform.extensions import db
 
-__all__ = ["SEARCH_TABLES", "is_search_object", "phone_contains", "words_contain"]
+__all__ = [
+    "SEARCH_TABLES",
+    "indexed_phone",
+    "indexed_words",
+    "is_search_object",
+    "phone_contains",
+    "words_contain",
+]
 
 TRIGRAM = 3
 COMMON = 2000  # matches beyond which reading the inbox in order beats an id list
@@ -66,7 +74,7 @@ def _phrase(text: str) -> str:
 def _fts(name: str, key: str, query: str) -> Select[tuple[int]]:
     search = table(name)
     return (
-        select(literal_column(f"{name}.{key}"))
+        select(literal_column(f"{name}.{key}").label("lead_id"))
         .select_from(search)
         .where(literal_column(name).match(query))
     )
@@ -83,10 +91,41 @@ def _few(matches: list[Select[tuple[int]]]) -> bool:
     return db.session.scalar(select(func.count()).select_from(probe)) < COMMON
 
 
+def _phone_matches(digits: str) -> list[Select[tuple[int]]]:
+    return [_fts("lead_search", "rowid", f"phone : {_phrase(digits)}")]
+
+
+def _word_matches(text: str) -> list[Select[tuple[int]]]:
+    phrase = _phrase(text)
+    return [
+        _fts("lead_search", "rowid", f"{{name email}} : {phrase}"),
+        _fts("enquiry_search", "lead_id", phrase),
+        _fts("note_search", "lead_id", phrase),
+    ]
+
+
+def indexed_phone(digits: str) -> Select[tuple[int]] | None:
+    """The ids of leads whose phone holds ``digits``, read from SQLite's index as it holds them.
+
+    For counting up to a bound: the index yields them one by one, so a count that stops
+    stops reading. None where there is no such index (PostgreSQL's are read whole).
+    """
+    if _sqlite() and len(digits) >= TRIGRAM:
+        return _phone_matches(digits)[0]
+    return None
+
+
+def indexed_words(text: str) -> CompoundSelect | None:
+    """As ``indexed_phone``, for ``words_contain``: a lead may come up more than once."""
+    if _sqlite() and len(text) >= TRIGRAM:
+        return union_all(*_word_matches(text))
+    return None
+
+
 def phone_contains(digits: str) -> ColumnElement[bool]:
     """The lead's phone number holds ``digits``. (PostgreSQL's planner gets this one right.)"""
     if _sqlite() and len(digits) >= TRIGRAM:
-        matches = [_fts("lead_search", "rowid", f"phone : {_phrase(digits)}")]
+        matches = _phone_matches(digits)
         if _few(matches):
             return Lead.id.in_(matches[0])
     return Lead.phone.contains(digits, autoescape=True)
@@ -111,12 +150,7 @@ def words_contain(text: str) -> ColumnElement[bool]:
     noted = and_(LeadEvent.kind.in_(NOTE_KINDS), func.lower(note).contains(needle, autoescape=True))
     if len(text) >= TRIGRAM:
         if _sqlite():
-            phrase = _phrase(text)
-            matches = [
-                _fts("lead_search", "rowid", f"{{name email}} : {phrase}"),
-                _fts("enquiry_search", "lead_id", phrase),
-                _fts("note_search", "lead_id", phrase),
-            ]
+            matches = _word_matches(text)
         else:
             # One arm per trigram index. PostgreSQL's planner, left to choose, collects every
             # id even for a name on a sixth of all leads, so it gets the same question asked.
@@ -134,6 +168,19 @@ def words_contain(text: str) -> ColumnElement[bool]:
     return or_(
         name,
         email,
-        exists().where(Enquiry.lead_id == Lead.id, message),
-        exists().where(LeadEvent.lead_id == Lead.id, noted),
+        _has(select(Enquiry.id).where(Enquiry.lead_id == Lead.id, message)),
+        _has(select(LeadEvent.id).where(LeadEvent.lead_id == Lead.id, noted)),
     )
+
+
+def _has(rows: Select[tuple[int]]) -> ColumnElement[bool]:
+    """Whether the lead has such a row, asked lead by lead.
+
+    PostgreSQL turns an EXISTS inside an OR into a hash of every row that matches anywhere (a
+    "hashed SubPlan": all enquiries read, for a phrase every message holds) even when the
+    LIMIT of a page or a bounded count needs a few hundred leads; a scalar subquery it never
+    hashes, so each lead costs one look-up by lead_id. SQLite asks an EXISTS lead by lead.
+    """
+    if _sqlite():
+        return exists(rows)
+    return rows.limit(1).scalar_subquery().is_not(None)
