@@ -195,6 +195,7 @@ def test_a_looping_worker_stops_cleanly_on_a_signal_and_hands_back_the_rest(app,
     assert states == Counter({("sent", 1): 1, ("pending", 0): 9})
 
 
+RACED_ROWS = 800
 CLAIM_LOOP = """
 import sys
 from crm import create_app
@@ -210,8 +211,11 @@ with app.app_context():
 
 
 def test_claims_racing_in_many_processes_never_share_a_row(app, settings):
-    """The claim alone, with no SMTP in between, so the racing claims really do overlap."""
-    queue(app, 200)
+    """The claim alone, with no SMTP in between, so the racing claims really do overlap.
+
+    Enough rows that no one process can claim them all before the others are scheduled, even
+    on a busy machine (200 were once all taken by one)."""
+    queue(app, RACED_ROWS)
     claimers = [
         subprocess.Popen(
             [sys.executable, "-c", CLAIM_LOOP],
@@ -236,6 +240,6 @@ def test_claims_racing_in_many_processes_never_share_a_row(app, settings):
         assert claimer.returncode == 0, stderr
         shares.append([int(email_id) for email_id in stdout.split()])
     everything = [email_id for share in shares for email_id in share]
-    assert len(everything) == len(set(everything)) == 200
+    assert len(everything) == len(set(everything)) == RACED_ROWS
     assert sum(1 for share in shares if share) > 1
     assert {(row.status, row.attempts) for row in rows(app)} == {("sending", 1)}
