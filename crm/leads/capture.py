@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from crm.leads.auto_assign import assign_in_turn
 from crm.leads.notifications import queue_lead_emails
-from crm.leads.operations import record_event
+from crm.leads.operations import event_values, record_events
 from crm.leads.pipeline import SystemMove, change_lead_status
 from crm.models import (
     OPEN_STATUSES,
@@ -144,15 +144,17 @@ def _capture(session: Session, submission: Submission) -> CaptureResult:
         return _capture_filtered(session, branch, submission, known_spam, reason)
     lead = _matching_lead(candidates, submission, now)
     repeat = lead is not None
+    events = []
     if lead is None:
-        lead, enquiry = _new_lead(
-            session, branch, submission, LeadStatus.NEW, {"source_page": submission.source_page}
-        )
+        lead, enquiry = _new_lead(session, branch, submission, LeadStatus.NEW)
+        detail: dict[str, object] = {"source_page": submission.source_page}
+        events.append(event_values(None, lead, EventKind.CREATED, now, detail))
     else:
         _refresh_lead(session, lead, submission, now)
         enquiry = _add_enquiry(session, lead, submission)
     detail = {"enquiry_id": enquiry.id, "repeat": repeat}
-    record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
+    events.append(event_values(None, lead, EventKind.ENQUIRY, now, detail))
+    record_events(session, events)
     # Recorded at the desk for someone a colleague already has: the desk tells them directly.
     handled = repeat and lead.assignee_id is not None and submission.recorded_by_id is not None
     queue_lead_emails(
@@ -171,10 +173,9 @@ def _new_lead(
     branch: Branch,
     submission: Submission,
     status: LeadStatus,
-    created_detail: dict[str, object],
     filtered_reason: str | None = None,
 ) -> tuple[Lead, Enquiry]:
-    """A lead with its first enquiry, written in one flush."""
+    """A lead with its first enquiry, written in one flush; the caller records CREATED."""
     now = submission.received_at
     lead = Lead(
         branch_id=branch.id,
@@ -194,7 +195,6 @@ def _new_lead(
     enquiry.lead = lead
     session.add_all([lead, enquiry])
     session.flush()
-    record_event(session, None, lead, EventKind.CREATED, now, created_detail)
     return lead, enquiry
 
 
@@ -279,15 +279,16 @@ def _capture_filtered(
 ) -> CaptureResult:
     """Keep a distrusted submission as spam, apart from real leads: stored, never alerted."""
     now = submission.received_at
+    events = []
     if lead is None:
-        lead, enquiry = _new_lead(
-            session, branch, submission, LeadStatus.SPAM, {"filtered": reason}, reason
-        )
+        lead, enquiry = _new_lead(session, branch, submission, LeadStatus.SPAM, reason)
+        events.append(event_values(None, lead, EventKind.CREATED, now, {"filtered": reason}))
     else:
         lead.last_enquiry_at = now
         enquiry = _add_enquiry(session, lead, submission, reason)
     detail = {"enquiry_id": enquiry.id, "filtered": reason}
-    record_event(session, None, lead, EventKind.ENQUIRY, now, detail)
+    events.append(event_values(None, lead, EventKind.ENQUIRY, now, detail))
+    record_events(session, events)
     return CaptureResult(Outcome.FILTERED, lead_id=lead.id, enquiry_id=enquiry.id)
 
 

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from crm.clinic.branches import weekly_hours
 from crm.leads import acknowledgements
 from crm.leads.language import written_in
-from crm.leads.operations import record_event
+from crm.leads.operations import event_values, record_event, record_events
 from crm.mail.compose import Message, on_compose, render_message
-from crm.mail.outbox import queue_email, queue_message
+from crm.mail.outbox import insert_email, queue_message
 from crm.mail.outcomes import DeliveryOutcome, on_delivery_outcome
 from crm.models import Branch, EmailKind, Enquiry, EventKind, Lead, OutboxEmail, StaffUser
 from crm.platform.i18n import gettext
@@ -94,15 +94,16 @@ def queue_lead_emails(
     """
     compose = {"enquiry_id": enquiry.id, "branch_id": branch.id}
     # Asked before anything is queued, and without flushing what this transaction has
-    # written so far: that holds no acknowledgement, and one flush at the end writes it all.
+    # changed so far: that holds no acknowledgement.
     with session.no_autoflush:
         acknowledge = bool(enquiry.email) and acknowledgements.may_acknowledge(
             session, enquiry.email, now
         )
-    queued = []
+    queued: list[tuple[int, str]] = []
+    events: list[dict[str, Any]] = []
     if alert_branch:
         queued.append(
-            queue_email(
+            _insert_email(
                 session,
                 kind=EmailKind.LEAD_ALERT,
                 to=branch.notification_email,
@@ -119,13 +120,13 @@ def queue_lead_emails(
             "status": "skipped",
             "reason": acknowledgements.SKIPPED_RECENTLY,
         }
-        record_event(session, None, lead, EventKind.EMAIL, now, detail)
+        events.append(event_values(None, lead, EventKind.EMAIL, now, detail))
     elif acknowledge:
         # Kept for staff pages; the worker sends the subject it renders with the message.
         with written_in(enquiry.language):
             subject = acknowledgement_subject(branch)
         queued.append(
-            queue_email(
+            _insert_email(
                 session,
                 kind=EmailKind.ACKNOWLEDGEMENT,
                 to=enquiry.email,
@@ -137,7 +138,14 @@ def queue_lead_emails(
                 compose=compose,
             )
         )
-    record_queued(session, lead, queued, now)
+    for email_id, kind in queued:
+        detail = {"outbox_id": email_id, "kind": kind}
+        events.append(event_values(None, lead, EventKind.EMAIL, now, detail))
+    record_events(session, events)
+
+
+def _insert_email(session: Session, *, kind: str, **options: Any) -> tuple[int, str]:
+    return insert_email(session, kind=kind, **options), kind
 
 
 def _compose_lead_alert(session: Session, lead_id: int | None, compose: dict[str, Any]) -> Message:

@@ -9,6 +9,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from crm.mail.compose import Message
@@ -45,8 +46,29 @@ def queue_message(session: Session, message: Message, **options: Any) -> OutboxE
     )
 
 
-def queue_email(
-    session: Session,
+def queue_email(session: Session, **options: Any) -> OutboxEmail:
+    """Add an email to the outbox in ``session``; it is sent once that transaction commits.
+
+    The options are ``outbox_values``'s.
+    """
+    email = OutboxEmail(**outbox_values(**options))
+    session.add(email)
+    return email
+
+
+def insert_email(session: Session, **options: Any) -> int:
+    """``queue_email`` written at once, in one INSERT, for a caller that needs only the id.
+
+    The intake's write transaction uses it: an ORM flush costs several times the statement
+    it sends, and that time is spent holding the database's write lock.
+    """
+    return session.execute(_INSERT_EMAIL, outbox_values(**options)).scalar_one()
+
+
+_INSERT_EMAIL = insert(OutboxEmail.__table__).returning(OutboxEmail.__table__.c.id)
+
+
+def outbox_values(
     *,
     kind: str,
     to: str,
@@ -59,8 +81,8 @@ def queue_email(
     message_id: str | None = None,
     ics: str | None = None,
     compose: dict[str, Any] | None = None,
-) -> OutboxEmail:
-    """Add an email to the outbox in ``session``; it is sent once that transaction commits.
+) -> dict[str, Any]:
+    """An outbox row's values.
 
     ``message_id`` is for messages that must exist at most once (it is unique), such as a
     daily digest; by default every email gets a fresh one. ``reply_to`` is where a
@@ -69,20 +91,20 @@ def queue_email(
     (with empty bodies) has the worker render the bodies as it sends, through the composer
     registered for ``kind`` (``crm.mail.compose.on_compose``).
     """
-    email = OutboxEmail(
-        lead_id=lead_id,
-        kind=kind,
-        to_address=single_line(to, 254),
-        subject=single_line(subject, 255),
-        text_body=text_body,
-        html_body=html_body,
-        reply_to=single_line(reply_to, 254) if reply_to else None,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=not_before or utcnow(),
-        message_id=message_id or new_message_id(),
-        ics=ics,
-        compose=compose,
-    )
-    session.add(email)
-    return email
+    now = utcnow()
+    return {
+        "lead_id": lead_id,
+        "kind": kind,
+        "to_address": single_line(to, 254),
+        "subject": single_line(subject, 255),
+        "text_body": text_body,
+        "html_body": html_body,
+        "reply_to": single_line(reply_to, 254) if reply_to else None,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "message_id": message_id or new_message_id(),
+        "ics": ics,
+        "compose": compose,
+        "created_at": now,
+    }
