@@ -104,13 +104,11 @@ class CaptureResult:
 
 def capture_lead(submission: Submission) -> CaptureResult:
     """Store a submission exactly once; a repeated submission token answers as before."""
-    stored = _stored_result(submission.submission_token)
-    if stored is not None:
-        return stored
     try:
         with write_transaction() as session:
-            # Not looked up again under the lock: the token's unique index refuses a
-            # submission stored since the look-up above, and the except below answers.
+            # Not looked up first: the token's unique index refuses a submission stored
+            # before, the transaction rolls back whole, and the except below answers. A
+            # repeat is rare (a second press of Send); a look-up would cost every submission.
             return _capture(session, submission)
     except IntegrityError:
         stored = _stored_result(submission.submission_token)
@@ -120,7 +118,10 @@ def capture_lead(submission: Submission) -> CaptureResult:
 
 
 # Built once: building a statement costs more than running it on an indexed column.
-_STORED = select(Enquiry.id, Enquiry.lead_id).where(Enquiry.submission_token == bindparam("token"))
+_ENQUIRY = Enquiry.__table__.c
+_STORED = select(_ENQUIRY.id, _ENQUIRY.lead_id).where(
+    _ENQUIRY.submission_token == bindparam("token")
+)
 _ACTIVE_BRANCH = select(Branch).where(Branch.slug == bindparam("slug"), Branch.active.is_(True))
 
 

@@ -20,7 +20,7 @@ from crm.leads import acknowledgements
 from crm.leads.language import written_in
 from crm.leads.operations import event_values, record_event, record_events
 from crm.mail.compose import Message, on_compose, render_message
-from crm.mail.outbox import insert_email, queue_message
+from crm.mail.outbox import insert_emails, queue_message
 from crm.mail.outcomes import DeliveryOutcome, on_delivery_outcome
 from crm.models import Branch, EmailKind, Enquiry, EventKind, Lead, OutboxEmail, StaffUser
 from crm.platform.i18n import gettext
@@ -99,20 +99,19 @@ def queue_lead_emails(
         acknowledge = bool(enquiry.email) and acknowledgements.may_acknowledge(
             session, enquiry.email, now
         )
-    queued: list[tuple[int, str]] = []
+    emails: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     if alert_branch:
-        queued.append(
-            _insert_email(
-                session,
-                kind=EmailKind.LEAD_ALERT,
-                to=branch.notification_email,
-                subject=lead_alert_subject(lead, branch, repeat=repeat),
-                text_body="",
-                lead_id=lead.id,
-                not_before=now,
-                compose={**compose, "repeat": repeat},
-            )
+        emails.append(
+            {
+                "kind": EmailKind.LEAD_ALERT,
+                "to": branch.notification_email,
+                "subject": lead_alert_subject(lead, branch, repeat=repeat),
+                "text_body": "",
+                "lead_id": lead.id,
+                "not_before": now,
+                "compose": {**compose, "repeat": repeat},
+            }
         )
     if enquiry.email and not acknowledge:
         detail = {
@@ -125,27 +124,22 @@ def queue_lead_emails(
         # Kept for staff pages; the worker sends the subject it renders with the message.
         with written_in(enquiry.language):
             subject = acknowledgement_subject(branch)
-        queued.append(
-            _insert_email(
-                session,
-                kind=EmailKind.ACKNOWLEDGEMENT,
-                to=enquiry.email,
-                subject=subject,
-                text_body="",
-                reply_to=branch.notification_email,
-                lead_id=lead.id,
-                not_before=now,
-                compose=compose,
-            )
+        emails.append(
+            {
+                "kind": EmailKind.ACKNOWLEDGEMENT,
+                "to": enquiry.email,
+                "subject": subject,
+                "text_body": "",
+                "reply_to": branch.notification_email,
+                "lead_id": lead.id,
+                "not_before": now,
+                "compose": compose,
+            }
         )
-    for email_id, kind in queued:
+    for email_id, kind in insert_emails(session, emails):
         detail = {"outbox_id": email_id, "kind": kind}
         events.append(event_values(None, lead, EventKind.EMAIL, now, detail))
     record_events(session, events)
-
-
-def _insert_email(session: Session, *, kind: str, **options: Any) -> tuple[int, str]:
-    return insert_email(session, kind=kind, **options), kind
 
 
 def _compose_lead_alert(session: Session, lead_id: int | None, compose: dict[str, Any]) -> Message:
