@@ -74,6 +74,7 @@ def build(
 
     ``bulk=False`` inserts through the triggers, row by row (slow: the reference that the
     bulk build is tested against)."""
+    path = path.resolve()  # Flask-SQLAlchemy would read a relative one from instance/
     marker = path.with_suffix(".done")
     if path.exists() and marker.exists() and marker.read_text() == str(leads):
         migrate(path)  # built before a later migration (a new index): bring it up to date
