@@ -66,6 +66,7 @@ def snapshot(path: Path) -> dict[str, object]:
             f"SELECT * FROM temp.{name}_terms ORDER BY term, doc, col, offset"  # noqa: S608
         ).fetchall()
         connection.execute(f"INSERT INTO {name} ({name}) VALUES ('integrity-check')")  # noqa: S608
+    seen["integrity"] = connection.execute("PRAGMA integrity_check").fetchall()
     seen["sqlite_stat1"] = sorted(
         row for row in connection.execute("SELECT * FROM sqlite_stat1") if row[0] not in layout
     )
@@ -81,6 +82,7 @@ def test_bulk_build_holds_what_the_triggers_write(tmp_path: Path) -> None:
     for name, rows in through_triggers.items():
         assert in_bulk[name] == rows, name
     # The comparison means something: the kept tables are filled.
+    assert in_bulk["integrity"] == [("ok",)]
     assert len(in_bulk["lead_search"]) == LEADS
     assert len(in_bulk["enquiry_search"]) == LEADS
     assert sum(leads for _, _, leads in in_bulk["lead_status_count"]) == LEADS
