@@ -27,6 +27,16 @@ depends_on = None
 NOTE_KINDS = "('note', 'call')"
 SQLITE_NOTE = "coalesce(json_extract({row}.detail, '$.text'), json_extract({row}.detail, '$.note'))"
 
+# What is already there; also run by bench/dataset.py after a bulk load without the triggers.
+SQLITE_BACKFILL = [
+    "INSERT INTO lead_search (rowid, name, phone, email) "
+    "SELECT id, name, phone, coalesce(email, '') FROM lead",
+    "INSERT INTO enquiry_search (rowid, message, lead_id) "
+    "SELECT id, message, lead_id FROM enquiry WHERE coalesce(message, '') <> ''",
+    f"INSERT INTO note_search (rowid, body, lead_id) "
+    f"SELECT id, {SQLITE_NOTE.format(row='lead_event')}, lead_id FROM lead_event "
+    f"WHERE kind IN {NOTE_KINDS} AND coalesce({SQLITE_NOTE.format(row='lead_event')}, '') <> ''",
+]
 SQLITE_UP = [
     "CREATE VIRTUAL TABLE lead_search USING fts5(name, phone, email, tokenize='trigram')",
     "CREATE VIRTUAL TABLE enquiry_search USING fts5(message, lead_id UNINDEXED, tokenize='trigram')",
@@ -72,14 +82,7 @@ SQLITE_UP = [
     """CREATE TRIGGER note_search_delete AFTER DELETE ON lead_event BEGIN
         DELETE FROM note_search WHERE rowid = old.id;
     END""",
-    # what is already there
-    "INSERT INTO lead_search (rowid, name, phone, email) "
-    "SELECT id, name, phone, coalesce(email, '') FROM lead",
-    "INSERT INTO enquiry_search (rowid, message, lead_id) "
-    "SELECT id, message, lead_id FROM enquiry WHERE coalesce(message, '') <> ''",
-    f"INSERT INTO note_search (rowid, body, lead_id) "
-    f"SELECT id, {SQLITE_NOTE.format(row='lead_event')}, lead_id FROM lead_event "
-    f"WHERE kind IN {NOTE_KINDS} AND coalesce({SQLITE_NOTE.format(row='lead_event')}, '') <> ''",
+    *SQLITE_BACKFILL,
 ]
 SQLITE_DOWN = [
     *(
