@@ -189,6 +189,9 @@ def _new_lead(
         created_at=now,
         updated_at=now,
         last_enquiry_at=now,
+        # What the enquiry trigger would set (its page, as the lead's first): set here, the
+        # lead is counted on its page's row at once rather than moved there by a second write.
+        first_page=submission.source_page,
     )
     enquiry = _new_enquiry(submission, filtered_reason)
     enquiry.lead = lead
