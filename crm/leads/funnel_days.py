@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, union_all
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, union_all
 
 from crm.clinic.branches import DEFAULT_ZONE
 from crm.leads.queries import visible_leads
@@ -95,12 +95,12 @@ def counts_since(
             LeadFunnelDay.page,
         )
     )
-    inside = [and_(Lead.created_at >= edge.start, Lead.created_at < edge.end) for edge in edges]
-    edge_band = case(*((span, len(edges) + index) for index, span in enumerate(inside)))
-    at_edges = (
+    # One select per edge, each a range of the (branch, created) index: joined by OR, the
+    # ranges were read as a scan of every lead.
+    at_edges = [
         visible_leads(user)
         .with_only_columns(
-            edge_band.label("band"),
+            literal(len(edges) + index).label("band"),
             Lead.branch_id,
             Lead.source,
             Lead.channel,
@@ -108,12 +108,18 @@ def counts_since(
             func.count(Lead.id),
             *(func.sum(case((reached, 1), else_=0)) for reached in _steps()),
         )
-        .where(Lead.branch_id.in_(branch_ids), Lead.status != LeadStatus.SPAM, or_(*inside))
-        .group_by(edge_band, Lead.branch_id, Lead.source, Lead.channel, Lead.first_page)
-    )
+        .where(
+            Lead.branch_id.in_(branch_ids),
+            Lead.created_at >= edge.start,
+            Lead.created_at < edge.end,
+            Lead.status != LeadStatus.SPAM,
+        )
+        .group_by(Lead.branch_id, Lead.source, Lead.channel, Lead.first_page)
+        for index, edge in enumerate(edges)
+    ]
     figures: list[dict[Key, list[int]]] = [defaultdict(lambda: [0, 0, 0, 0]) for _ in edges]
     for band_index, branch_id, source, channel, page, *counts in db.session.execute(
-        union_all(kept, at_edges)
+        union_all(kept, *at_edges)
     ):
         if band_index >= len(edges):  # leads at the edge of one window
             index = band_index - len(edges)
