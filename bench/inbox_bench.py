@@ -1,6 +1,7 @@
 """Triage at scale: the staff inbox and dashboard at 10,000 and at 1,000,000 leads.
 
-    .venv/bin/python bench/inbox_bench.py [--leads 10000 1000000] [--repeat 25] [--only-searches]
+    .venv/bin/python bench/inbox_bench.py [--leads 10000 1000000] [--repeat 25]
+        [--only-searches | --only-dashboard]
 
 For each size, over two branches, times (a) the query functions alone (``inbox_page``,
 ``dashboard_figures``) and (b) the whole page through the Flask test client, signed in through
@@ -158,7 +159,9 @@ def report(leads: int, kind: str, case: str, samples: list[float], **extra: obje
     return p50
 
 
-def run_size(leads: int, repeat: int, only_searches: bool) -> dict[tuple[str, str], float]:
+def run_size(
+    leads: int, repeat: int, only_searches: bool, only_dashboard: bool = False
+) -> dict[tuple[str, str], float]:
     path = build(RESULTS / f"bench-{leads}.sqlite3", leads)
     app = create_app(
         {
@@ -174,7 +177,7 @@ def run_size(leads: int, repeat: int, only_searches: bool) -> dict[tuple[str, st
         mock.patch("crm.staff.dashboard_views.utcnow", return_value=END),
     ):
         clients = {role: signed_in(app, person) for role, person in people.items()}
-        for case in [] if only_searches else CASES:
+        for case in [] if only_searches or only_dashboard else CASES:
             person = people[case.role]
             with app.app_context():
                 cursor, depth = deep_cursor(person, case.filters) if case.deep else (None, 0)
@@ -195,7 +198,7 @@ def run_size(leads: int, repeat: int, only_searches: bool) -> dict[tuple[str, st
             samples = render_samples(clients[role], "/staff/", repeat)
             medians["render", case] = report(leads, "render", case, samples)
         manager = people["manager"]
-        for name, filters in SEARCHES.items():
+        for name, filters in {} if only_dashboard else SEARCHES.items():
             with app.app_context():
                 samples = query_samples(lambda f=filters: page(manager, f), repeat)
             medians["query", name] = report(leads, "query", name, samples)
@@ -211,10 +214,14 @@ def main() -> None:
     parser.add_argument("--leads", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=25)
     parser.add_argument("--only-searches", action="store_true", help="the search cases alone")
+    parser.add_argument("--only-dashboard", action="store_true", help="the dashboard alone")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     sizes = sorted(args.leads)
-    by_size = {leads: run_size(leads, args.repeat, args.only_searches) for leads in sizes}
+    by_size = {
+        leads: run_size(leads, args.repeat, args.only_searches, args.only_dashboard)
+        for leads in sizes
+    }
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         for (kind, case), p50 in by_size[large].items():
