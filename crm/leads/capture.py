@@ -206,6 +206,11 @@ def _new_lead(
         "erased_at": None,
         "version": 1,
         "merged_into_id": None,
+        # What the enquiry trigger would set (its page, as the lead's first): set here, the
+        # lead is counted on its page's row at once rather than moved there by a second write.
+        "first_page": submission.source_page,
+        "had_appointment": False,
+        "attended_appointment": False,
     }
     lead_id = session.execute(_INSERT_LEAD, lead_values).scalar_one()
     enquiry_values = _enquiry_values(submission, filtered_reason) | {"lead_id": lead_id}

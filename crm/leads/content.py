@@ -4,7 +4,7 @@ Per branch in the viewer's scope, over the last 30 and 90 days. Views are counte
 the whole site (crm/site/page_views.py knows nothing about a visitor, so not their clinic); a
 branch's enquiries are its leads created in the window, by the page of their first enquiry
 (the "first source page" exports carry). Booked and attended are counted as the dashboard's
-funnel counts them (``reached_booking``, ``reached_visit``).
+funnel counts them; all of it comes from the counts the database keeps per day.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from crm.clinic.branches import DEFAULT_ZONE
-from crm.leads.dashboard import reached_booking, reached_visit
-from crm.leads.queries import scope_branch_ids, visible_leads
-from crm.models import Branch, Enquiry, Lead, LeadStatus, PageViewDay, StaffUser
+from crm.leads.funnel_days import counts_since
+from crm.leads.queries import scope_branch_ids
+from crm.models import NO_PAGE, Branch, PageViewDay, StaffUser
 from crm.platform.extensions import db
 
 CONTENT_WINDOWS = (30, 90)
@@ -85,67 +85,27 @@ def _leads_by_first_page(
     user: StaffUser, branch_ids: list[int], now: datetime
 ) -> dict[int, dict[int, dict[str, list[int]]]]:
     """{days: {branch id: {page: [enquiries, booked, attended]}}} for leads created in each
-    window. One statement for all windows; each lead's first enquiry is found by its key
-    (rather than grouping the window's enquiries), so the work is the leads of the window.
-
-    The per-lead rows are materialized: inlined, SQLite ran the first-page lookup once for each
-    use of its column, and PostgreSQL joined by hashing every enquiry there is."""
-    since = {days: now - timedelta(days=days) for days in CONTENT_WINDOWS}
-    first_page = (
-        select(Enquiry.source_page)
-        .where(Enquiry.lead_id == Lead.id)
-        .order_by(Enquiry.id)
-        .limit(1)
-        .scalar_subquery()
+    window, from the counts kept per day (``crm.leads.funnel_days``), both windows at once."""
+    windows = counts_since(
+        user, branch_ids, [now - timedelta(days=days) for days in CONTENT_WINDOWS]
     )
-    shorter = [days for days in CONTENT_WINDOWS if days != max(CONTENT_WINDOWS)]
-    per_lead = (
-        visible_leads(user)
-        .with_only_columns(
-            Lead.branch_id,
-            first_page.label("page"),
-            *(
-                case((Lead.created_at >= since[days], 1), else_=0).label(f"in_{days}")
-                for days in shorter
-            ),
-            case((reached_booking(), 1), else_=0).label("booked"),
-            case((reached_visit(), 1), else_=0).label("attended"),
-        )
-        # Branches named, so that an admin's read too is a range on the (branch, created) index.
-        .where(
-            Lead.branch_id.in_(branch_ids),
-            Lead.created_at >= since[max(CONTENT_WINDOWS)],
-            Lead.status != LeadStatus.SPAM,
-        )
-        .cte("per_lead")
-        .prefix_with("MATERIALIZED")
-    )
-    windows = [per_lead.c[f"in_{days}"] for days in shorter]
-    rows = db.session.execute(
-        select(
-            per_lead.c.branch_id,
-            per_lead.c.page,
-            *windows,
-            func.count(),
-            func.sum(per_lead.c.booked),
-            func.sum(per_lead.c.attended),
-        )
-        .where(per_lead.c.page.is_not(None))
-        .group_by(per_lead.c.branch_id, per_lead.c.page, *windows)
-    ).all()
     figures: dict[int, dict[int, dict[str, list[int]]]] = {
         days: defaultdict(lambda: defaultdict(lambda: [0, 0, 0])) for days in CONTENT_WINDOWS
     }
-    for branch_id, page, *flags_and_counts in rows:
-        flags, (enquiries, booked, attended) = flags_and_counts[:-3], flags_and_counts[-3:]
-        inside = [max(CONTENT_WINDOWS)]
-        inside += [days for days, flag in zip(shorter, flags, strict=True) if flag]
-        for days in inside:
+    for days, window in zip(CONTENT_WINDOWS, windows, strict=True):
+        for (branch_id, _source, _channel, page), (
+            leads,
+            _contacted,
+            booked,
+            attended,
+        ) in window.items():
+            if page == NO_PAGE:
+                continue
             # The page as counted for views: its path, whatever query string came with it.
             counts = figures[days][branch_id][urlsplit(page).path or "/"]
-            counts[0] += enquiries
-            counts[1] += int(booked or 0)
-            counts[2] += int(attended or 0)
+            counts[0] += leads
+            counts[1] += booked
+            counts[2] += attended
     return figures
 
 

@@ -8,16 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import Select, func, select
 
-from crm.clinic.branches import DEFAULT_ZONE
 from crm.leads.appointment_figures import BranchDay, NoShowRate, no_show_rates, todays_appointments
+from crm.leads.funnel_days import DAY_ZONE, counts_since, leads_per_day
 from crm.leads.queries import scope_branch_ids, visible_leads
 from crm.leads.response_time import working_minutes
 from crm.models import (
     CHANNEL_LABELS,
-    Appointment,
-    AppointmentStatus,
     Branch,
     FollowUp,
     Lead,
@@ -29,7 +27,8 @@ from crm.platform.extensions import db
 
 CHART_DAYS = 30
 CONVERSION_DAYS = 30
-REPORT_ZONE = DEFAULT_ZONE
+# The kept counts are per day of this zone (crm.leads.funnel_days).
+REPORT_ZONE = DAY_ZONE
 
 
 @dataclass(frozen=True)
@@ -143,44 +142,16 @@ def _first_response(
     figures.median_first_response_minutes = statistics.median(minutes) if minutes else None
 
 
-def reached_booking() -> ColumnElement[bool]:
-    """The lead had an appointment, or was booked (by status, as before appointments were kept)."""
-    had_appointment = select(Appointment.id).where(Appointment.lead_id == Lead.id).exists()
-    return or_(
-        Lead.status.in_([LeadStatus.APPOINTMENT_BOOKED, LeadStatus.VISITED]), had_appointment
-    )
-
-
-def reached_visit() -> ColumnElement[bool]:
-    """The person came to an appointment, or the lead was marked visited."""
-    came = (
-        select(Appointment.id)
-        .where(Appointment.lead_id == Lead.id, Appointment.status == AppointmentStatus.ATTENDED)
-        .exists()
-    )
-    return or_(Lead.status == LeadStatus.VISITED, came)
-
-
 def _funnel(
     figures: Dashboard, user: StaffUser, branches: dict[int, Branch], now: datetime
 ) -> None:
-    """The funnel of leads created in the last 30 days, spam left out, counted by the database
-    per (branch, source); the few grouped rows are then added up along each axis."""
-    since = now - timedelta(days=CONVERSION_DAYS)
-    booked, attended = reached_booking(), reached_visit()
-    contacted = or_(Lead.first_response_at.is_not(None), booked)
-    rows = db.session.execute(
-        _in_branches(user, branches)
-        .with_only_columns(
-            Lead.branch_id,
-            Lead.source,
-            Lead.channel,
-            func.count(Lead.id),
-            *(func.sum(case((reached, 1), else_=0)) for reached in (contacted, booked, attended)),
-        )
-        .where(Lead.created_at >= since, Lead.status != LeadStatus.SPAM)
-        .group_by(Lead.branch_id, Lead.source, Lead.channel)
-    ).all()
+    """The funnel of leads created in the last 30 days, spam left out, from the counts kept per
+    day (``crm.leads.funnel_days``); the grouped rows are then added up along each axis."""
+    (window,) = counts_since(user, list(branches), [now - timedelta(days=CONVERSION_DAYS)])
+    rows = [
+        (branch_id, source, channel, *counts)
+        for (branch_id, source, channel, _), counts in window.items()
+    ]
     axes = ("branch", "source", "channel")
     tallies: dict[str, dict[str, Counter[int]]] = {axis: {} for axis in axes}
     for branch_id, source, channel, *counts in rows:
@@ -203,21 +174,7 @@ def _funnel(
 def _leads_per_day(
     user: StaffUser, branches: dict[int, Branch], now: datetime
 ) -> list[tuple[date, int]]:
-    """One count per clinic day, all in one statement: each a range on the index, so the
-    work is the number of leads in the window, not a row fetched and converted for each."""
+    """One count per clinic day, from the counts kept per day."""
     today = now.astimezone(REPORT_ZONE).date()
     days = [today - timedelta(days=offset) for offset in reversed(range(CHART_DAYS))]
-    midnights = [datetime.combine(day, time(0), REPORT_ZONE) for day in days]
-    midnights.append(datetime.combine(today + timedelta(days=1), time(0), REPORT_ZONE))
-    created = _in_branches(user, branches).where(Lead.status != LeadStatus.SPAM)
-    per_day = db.session.execute(
-        select(
-            *(
-                created.with_only_columns(func.count(Lead.id))
-                .where(Lead.created_at >= start, Lead.created_at < end)
-                .scalar_subquery()
-                for start, end in pairwise(midnights)
-            )
-        )
-    ).one()
-    return list(zip(days, per_day, strict=True))
+    return leads_per_day(list(branches), days)

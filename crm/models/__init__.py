@@ -7,7 +7,7 @@ from crm.models.event import EventKind, LeadEvent
 from crm.models.export import ExportFormat, ExportRecord, ExportStatus
 from crm.models.followup import FollowUp
 from crm.models.lead import OPEN_STATUSES, STATUS_LABELS, Lead, LeadStatus, LostReason
-from crm.models.lead_count import LeadStatusCount
+from crm.models.lead_count import NO_PAGE, LeadFunnelDay, LeadStatusCount
 from crm.models.outbox import EmailKind, OutboxEmail, OutboxStatus
 from crm.models.page_view import PageViewDay
 from crm.models.session import StaffSession
@@ -17,6 +17,7 @@ from crm.models.staff import Role, StaffUser
 __all__ = [
     "CHANNEL_LABELS",
     "DESK_CHANNELS",
+    "NO_PAGE",
     "OPEN_STATUSES",
     "STATUS_LABELS",
     "WEEKDAYS",
@@ -35,6 +36,7 @@ __all__ = [
     "FollowUp",
     "Lead",
     "LeadEvent",
+    "LeadFunnelDay",
     "LeadStatus",
     "LeadStatusCount",
     "LostReason",

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.platform.database import UTCDateTime, utcnow
@@ -145,6 +145,15 @@ class Lead(db.Model):
     # Set when a manager merged this lead into another one (the same person): its enquiries,
     # events and follow-ups live there now, and staff reads leave it out (``visible_leads``).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"), index=True)
+    # Copies of what the dashboard's funnel and pages table count a lead by, kept on the lead
+    # by triggers on enquiry and appointment (migration e1f5a7c3b9d2) so that the lead's own
+    # row says where it stands and the per-day counts (``LeadFunnelDay``) move with it: the
+    # page of its first enquiry (lowest id), whether it has had an appointment, and whether it
+    # came to one. The application writes none of them, except the intake giving a new lead
+    # its first page (the value the trigger would set) to spare the lead a second write.
+    first_page: Mapped[str | None] = mapped_column(String(500))
+    had_appointment: Mapped[bool] = mapped_column(default=False, server_default=false())
+    attended_appointment: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     branch: Mapped[Branch] = relationship()
     assignee: Mapped[StaffUser | None] = relationship()
