@@ -16,7 +16,12 @@ from typing import Any
 
 from crm.clinic.branches import branch_zone
 from crm.leads.catalogue import INTERESTS
-from crm.leads.export.cells import FORMULA_TRIGGERS, neutralise, spreadsheet_phone
+from crm.leads.export.cells import (
+    FORMULA_TRIGGERS,
+    neutralise,
+    spreadsheet_phone,
+    spreadsheet_phones,
+)
 from crm.leads.export.clock import BranchClock
 from crm.leads.export.rows import PHONE_SEPARATOR
 from crm.models import STATUS_LABELS, AppointmentKind, Branch, LostReason
@@ -42,12 +47,14 @@ def batch_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text
     texts = _neutralised if as_text else _typed
     city = {branch.id: text(branch.city) for branch in branches}
     clocks = {branch.id: BranchClock(branch_zone(branch)) for branch in branches}
-    assignee = {person_id: text(name) for person_id, name in staff_names.items()}
-    interest = {key: text(label) for key, label in INTERESTS.items()}
-    status = {key.value: label for key, label in STATUS_LABELS.items()}
-    lost = {reason.value: reason.label for reason in LostReason}
-    kinds = {kind.value: kind.label for kind in AppointmentKind}
-    languages = {code: language.english_name for code, language in LANGUAGES.items()}
+    # Each a dictionary of every known key's cell ("" for none), asked with ``map`` in one
+    # pass per column; a key that is not known is shown as stored (``_Labels``).
+    assignee = _Labels({key: text(name) for key, name in staff_names.items()}, _blank)
+    interest = _Labels({key: text(label) for key, label in INTERESTS.items()}, text)
+    status = _Labels({key.value: label for key, label in STATUS_LABELS.items()}, text)
+    lost = _Labels({reason.value: reason.label for reason in LostReason}, text)
+    kinds = _Labels({kind.value: kind.label for kind in AppointmentKind}, _blank)
+    languages = _Labels({code: each.english_name for code, each in LANGUAGES.items()}, text)
     zones = {clock.zone.key for clock in clocks.values()}
     # Branches in one zone (the usual case) share one clock: a time column is then read by
     # the clock in one loop.
@@ -64,8 +71,10 @@ def batch_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text
             ]
         return [clocks[b].cell(m) if m else None for b, m in zip(branch_ids, moments, strict=True)]
 
-    def labelled(keys: Sequence[str | None], labels: dict[str, str]) -> list[str]:
-        return [(labels.get(key) or text(key)) if key else "" for key in keys]
+    def labelled(keys: Sequence[Any], labels: _Labels) -> Sequence[str]:
+        if not any(keys):
+            return [""] * len(keys)
+        return list(map(labels.__getitem__, keys))
 
     def shape(rows: Sequence[Sequence[Any]]) -> Columns:
         (
@@ -109,14 +118,14 @@ def batch_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text
             [f"L-{lead_id:06d}" for lead_id in lead_ids],
             times(branch_ids, created),
             texts(names),
-            [spreadsheet_phone(phone) if phone else "" for phone in phones],
+            spreadsheet_phones(phones),
             texts(emails),
-            [city[branch_id] for branch_id in branch_ids],
+            list(map(city.__getitem__, branch_ids)),
             labelled(language_codes, languages),
             labelled(interest_keys, interest),
-            [status.get(key) or text(key) for key in status_keys],
+            labelled(status_keys, status),
             labelled(lost_keys, lost),
-            [assignee.get(person, "") if person else "" for person in assignee_ids],
+            labelled(assignee_ids, assignee),
             times(branch_ids, responded),
             times(branch_ids, follow_ups),
             enquiries,
@@ -126,15 +135,35 @@ def batch_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text
             texts(utm_mediums),
             texts(utm_campaigns),
             texts(messages),
-            [_phone_list(joined, text) if joined else "" for joined in others],
+            [_phone_list(joined, text) if joined else "" for joined in others]
+            if any(others)
+            else [""] * len(others),
             times(branch_ids, appointments_at),
-            [kinds.get(kind, "") if kind else "" for kind in appointment_kinds],
+            labelled(appointment_kinds, kinds),
             texts(clinicians),
             attended,
             no_shows,
         ]
 
     return shape
+
+
+class _Labels(dict[Any, str]):
+    """Cells by key: a label for each known key, "" for none (None, "" or 0), and for any
+    other key what ``fallback`` makes of it (not kept: keys not known are the odd few)."""
+
+    def __init__(self, known: dict[Any, str], fallback: Callable[[Any], str]) -> None:
+        # A key's label, or as stored when its label is empty, as ``label or text(key)``.
+        super().__init__({key: label or fallback(key) for key, label in known.items()})
+        self.update({None: "", "": "", 0: ""})
+        self.fallback = fallback
+
+    def __missing__(self, key: Any) -> str:
+        return self.fallback(key) if key else ""
+
+
+def _blank(_key: Any) -> str:
+    return ""
 
 
 def _neutralised(values: Sequence[str | None]) -> list[str]:
