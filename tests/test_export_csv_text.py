@@ -6,8 +6,11 @@ import csv
 import io
 from datetime import UTC, datetime
 
+from click.testing import CliRunner
 from sqlalchemy import update
 
+import crm.cli
+from crm import create_app
 from crm.models import Branch
 from crm.platform.extensions import db
 from tests.export_helpers import capture, cli_export, csv_records, csv_table
@@ -69,3 +72,29 @@ def test_each_lead_is_dated_in_its_own_branchs_zone(app, runner):
         "Hyderabad Winter": "2026-11-23 13:35",
         "Hyderabad Summer": "2026-07-02 05:29",
     }
+
+
+def test_the_crm_command_exports_from_an_app_without_its_pages(
+    app, runner, database_url, tmp_path, monkeypatch
+):
+    """``crm export`` builds its app without the site and staff pages (a third of its
+    start-up), and exports exactly what the full app exports."""
+    for index, name in enumerate(AWKWARD[:4]):
+        capture(app, "hyderabad", name=name, phone=f"+91990006{index:04d}")
+    expected = csv_table(cli_export(runner, "--branch", "all"))
+    built = []
+
+    def recording(config=None, *, web=True):
+        built.append(web)
+        return create_app(config, web=web)
+
+    monkeypatch.setattr(crm.cli, "create_app", recording)
+    environment = {
+        "CRM_SQLALCHEMY_DATABASE_URI": database_url,
+        "CRM_SECRET_KEY": "test",
+        "CRM_INSTANCE_PATH": str(tmp_path / "command"),
+    }
+    result = CliRunner().invoke(crm.cli.cli, ["export", "--branch", "all"], env=environment)
+    assert result.exit_code == 0, result.output
+    assert built == [False]
+    assert csv_table(result.stdout_bytes) == expected
