@@ -111,15 +111,19 @@ def spreadsheet_phone(e164: str) -> str:
 
 
 # By a number's first four characters ("+919") and length: where its deciding digits are
-# (from, to) and the layouts remembered for them. Only plans whose prefix decides everything.
-_BY_HEAD: dict[tuple[str, int], tuple[int, int, dict[str, Layout]]] = {}
+# (from, to), the layouts remembered for them, and the texts of heads seen (below). Only
+# plans whose deciding digits decide everything.
+_BY_HEAD: dict[tuple[str, int], tuple[int, int, dict[str, Layout], dict[str, str]]] = {}
+_TAIL = "abcdefghijklmnopqrstuvwxyz"
 
 
 def spreadsheet_phones(numbers: Iterable[str | None]) -> list[str]:
     """``spreadsheet_phone`` of each stored number, "" for none, for a column of them.
 
     A number whose deciding digits were seen before (in a plan they decide) is laid out from
-    two lookups; any other goes through ``spreadsheet_phone``, which remembers its layout.
+    lookups; any other goes through ``spreadsheet_phone``, which remembers its layout. Where a
+    layout leaves the digits after the deciding ones as they are, at the end (an Indian mobile:
+    "+91 98450 " and the last five), the head's text is kept and the rest appended.
     """
     cells = []
     append = cells.append
@@ -130,13 +134,38 @@ def spreadsheet_phones(numbers: Iterable[str | None]) -> list[str]:
             continue
         known = by_head.get((e164[:4], len(e164)))
         if known is not None:
-            layout = known[2].get(e164[known[0] : known[1]])
-            digits = e164[1:]
-            if layout is not None and digits.isascii() and digits.isdigit():
-                append(layout[0] % layout[1](digits))
-                continue
+            start, end, layouts, heads = known
+            tail = e164[end:]
+            if tail.isascii() and tail.isdigit():  # the head's digits are a key's
+                text = heads.get(e164[:end])
+                if text is not None:
+                    append(text + tail)
+                    continue
+                layout = layouts.get(e164[start:end])
+                if layout is not None:
+                    digits = e164[1:]
+                    append(layout[0] % layout[1](digits))
+                    _remember_head(heads, e164[:end], layout, digits[: end - 1], len(tail))
+                    continue
         append(spreadsheet_phone(e164))
     return cells
+
+
+def _remember_head(
+    heads: dict[str, str], head: str, layout: Layout, digits: str, rest: int
+) -> None:
+    """Keeps the text of ``head`` if its layout puts the ``rest`` digits after it, unchanged,
+    at the end: found by laying out letters in their place."""
+    letters = _TAIL[:rest]
+    if len(letters) < rest:
+        return
+    template, pick = layout
+    shown = template % pick(digits + letters)
+    text = shown[: len(shown) - rest]
+    if shown.endswith(letters) and not set(text) & set(letters):
+        if len(heads) >= _PREFIXES_KEPT:
+            heads.clear()
+        heads[head] = text
 
 
 def _international(e164: str) -> str | None:
@@ -173,7 +202,8 @@ def _plan(first_three: str, length: int) -> _Plan | None:
     plan = _country_plan(codes[0], length) if codes else None
     if plan is not None and plan.prefix_size is not None and plan.prefix_decides:
         start = 1 + plan.code_size
-        _BY_HEAD["+" + first_three, length + 1] = (start, start + plan.prefix_size, plan.by_prefix)
+        end = start + plan.prefix_size
+        _BY_HEAD["+" + first_three, length + 1] = (start, end, plan.by_prefix, {})
     return plan
 
 

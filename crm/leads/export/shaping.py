@@ -113,7 +113,7 @@ def batch_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text
             )
         counts = (enquiries, attended, no_shows)
         if as_text:
-            enquiries, attended, no_shows = ([str(count) for count in c] for c in counts)
+            enquiries, attended, no_shows = (list(map(str, column)) for column in counts)
         return [
             [f"L-{lead_id:06d}" for lead_id in lead_ids],
             times(branch_ids, created),
