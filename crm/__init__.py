@@ -13,22 +13,23 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the application; ``config`` overrides defaults and the ``CRM_*`` environment."""
+def create_app(config: Mapping[str, Any] | None = None, *, web: bool = True) -> Flask:
+    """Build the application; ``config`` overrides defaults and the ``CRM_*`` environment.
+
+    ``web=False`` leaves out the pages (the site, intake and staff blueprints), their static
+    files and page views: for a command that only reads and writes data (``crm export``),
+    whose start-up they would be a third of.
+    """
     from crm.accounts.auth import init_login
     from crm.cli import register_commands
     from crm.clinic.consent import check_consent_version
-    from crm.intake import bp as intake_bp
     from crm.leads import notifications
-    from crm.platform import assets, errors, i18n, security
+    from crm.platform import errors, i18n, security
     from crm.platform.config import load_config
     from crm.platform.database import configure_engine
     from crm.platform.extensions import csrf, db, limiter, login_manager, mail, migrate
     from crm.platform.http import ClinicRequest, IdConverter
     from crm.platform.logs import configure_logging
-    from crm.site import bp as site_bp
-    from crm.site import page_views
-    from crm.staff import bp as staff_bp
     from crm.templating import register_template_helpers
 
     app = i18n.LanguageAwareFlask(
@@ -63,9 +64,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # Before any blueprint: rules bind their converters when they are added.
     app.url_map.converters["int"] = IdConverter
-    app.register_blueprint(site_bp)
-    app.register_blueprint(intake_bp)
-    app.register_blueprint(staff_bp)
+    if web:
+        _register_pages(app)
 
     register_template_helpers(app)
     register_commands(app)
@@ -74,6 +74,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     # Inside the static files' middleware: /kn/static/... is not a second copy of /static/....
     i18n.init_app(app)
-    assets.init_app(app)
-    page_views.init_app(app)
+    if web:
+        from crm.platform import assets
+        from crm.site import page_views
+
+        assets.init_app(app)
+        page_views.init_app(app)
     return app
+
+
+def _register_pages(app: Flask) -> None:
+    from crm.intake import bp as intake_bp
+    from crm.site import bp as site_bp
+    from crm.staff import bp as staff_bp
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(intake_bp)
+    app.register_blueprint(staff_bp)

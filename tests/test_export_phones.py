@@ -94,3 +94,13 @@ def test_text_that_is_not_a_stored_number_can_never_run_as_a_formula(text):
     cell = spreadsheet_phone(text)
     assert cell in (text, "'" + text)
     assert not cell.startswith(("=", "-", "@")) and cell.replace("'", "") == text
+
+
+def test_a_column_of_numbers_is_laid_out_as_each_number_is():
+    """The export lays out a batch's phones in one pass that skips to remembered layouts."""
+    numbers = numbers_of_every_kind()
+    numbers += [None, "", "=1+2", "+91", "+91 98450", "+9198450x2345", "+٩١٩٨٤٥٠١٢٣٤٥"]
+    expected = [spreadsheet_phone(e164) if e164 else "" for e164 in numbers]
+    assert cells.spreadsheet_phones(numbers) == expected
+    assert cells.spreadsheet_phones(numbers) == expected  # now from the remembered layouts
+    assert cells.spreadsheet_phones(reversed(numbers)) == expected[::-1]

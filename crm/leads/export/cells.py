@@ -19,13 +19,14 @@ grouping of each (country, length, format) is taken once from ``phonenumbers`` a
 Trying a country's leading-digit patterns still costs a few microseconds, so the choice is
 also remembered per leading digits: at most the few (seven at most, five for India) that the
 patterns can look at, a numbering-plan block shared by a thousand numbers or more, never a
-whole number.
+whole number. ``spreadsheet_phones`` does a column of numbers, going straight from a number's
+leading digits to a remembered layout when nothing else about the number can change it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
@@ -41,6 +42,7 @@ _COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_RE
 _DIGIT_GROUPS = re.compile(r"(?:\(\\d(?:\{\d+(?:,\d+)?\})?\))+")
 _DEEPEST_PREFIX = 7
 _PREFIXES_KEPT = 50_000
+_LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
 # A number's layout: a %-template of its separators and the slices of its digits that fill
 # it; ("+%s %s %s", 0:2, 2:7, 7:12) lays 919845011001 out as +91 98450 11001.
@@ -55,6 +57,9 @@ class _Plan:
     national_prefix: re.Pattern[str] | None  # what parsing would strip as a national prefix
     formats: tuple[tuple[int, re.Pattern[str] | None], ...]  # fitting ones: index, leading
     prefix_size: int | None  # leading digits that decide the format, None if unknown
+    # Whether the national prefix test looks at no more digits than ``prefix_size``: then a
+    # remembered prefix also says that the test failed, and the number needs nothing else.
+    prefix_decides: bool
     layouts: dict[int, Layout] = field(default_factory=dict)  # by format index (-1: none)
     by_prefix: dict[str, Layout] = field(default_factory=dict)
 
@@ -105,6 +110,64 @@ def spreadsheet_phone(e164: str) -> str:
     return template % pick(digits)
 
 
+# By a number's first four characters ("+919") and length: where its deciding digits are
+# (from, to), the layouts remembered for them, and the texts of heads seen (below). Only
+# plans whose deciding digits decide everything.
+_BY_HEAD: dict[tuple[str, int], tuple[int, int, dict[str, Layout], dict[str, str]]] = {}
+_TAIL = "abcdefghijklmnopqrstuvwxyz"
+
+
+def spreadsheet_phones(numbers: Iterable[str | None]) -> list[str]:
+    """``spreadsheet_phone`` of each stored number, "" for none, for a column of them.
+
+    A number whose deciding digits were seen before (in a plan they decide) is laid out from
+    lookups; any other goes through ``spreadsheet_phone``, which remembers its layout. Where a
+    layout leaves the digits after the deciding ones as they are, at the end (an Indian mobile:
+    "+91 98450 " and the last five), the head's text is kept and the rest appended.
+    """
+    cells = []
+    append = cells.append
+    by_head = _BY_HEAD
+    for e164 in numbers:
+        if not e164:
+            append("")
+            continue
+        known = by_head.get((e164[:4], len(e164)))
+        if known is not None:
+            start, end, layouts, heads = known
+            tail = e164[end:]
+            if tail.isascii() and tail.isdigit():  # the head's digits are a key's
+                text = heads.get(e164[:end])
+                if text is not None:
+                    append(text + tail)
+                    continue
+                layout = layouts.get(e164[start:end])
+                if layout is not None:
+                    digits = e164[1:]
+                    append(layout[0] % layout[1](digits))
+                    _remember_head(heads, e164[:end], layout, digits[: end - 1], len(tail))
+                    continue
+        append(spreadsheet_phone(e164))
+    return cells
+
+
+def _remember_head(
+    heads: dict[str, str], head: str, layout: Layout, digits: str, rest: int
+) -> None:
+    """Keeps the text of ``head`` if its layout puts the ``rest`` digits after it, unchanged,
+    at the end: found by laying out letters in their place."""
+    letters = _TAIL[:rest]
+    if len(letters) < rest:
+        return
+    template, pick = layout
+    shown = template % pick(digits + letters)
+    text = shown[: len(shown) - rest]
+    if shown.endswith(letters) and not set(text) & set(letters):
+        if len(heads) >= _PREFIXES_KEPT:
+            heads.clear()
+        heads[head] = text
+
+
 def _international(e164: str) -> str | None:
     try:
         number = phonenumbers.parse(e164, None)
@@ -136,7 +199,12 @@ def _layout_of(formatted: str, digits: str) -> Layout | None:
 def _plan(first_three: str, length: int) -> _Plan | None:
     # Country codes are prefix-free: at most one of the first one, two or three digits is one.
     codes = [first_three[:size] for size in (1, 2, 3) if first_three[:size] in _COUNTRY_CODES]
-    return _country_plan(codes[0], length) if codes else None
+    plan = _country_plan(codes[0], length) if codes else None
+    if plan is not None and plan.prefix_size is not None and plan.prefix_decides:
+        start = 1 + plan.code_size
+        end = start + plan.prefix_size
+        _BY_HEAD["+" + first_three, length + 1] = (start, end, plan.by_prefix, {})
+    return plan
 
 
 @cache
@@ -159,12 +227,20 @@ def _country_plan(code: str, length: int) -> _Plan | None:
         if re.fullmatch(each.pattern, national)
     ]
     prefix = metadata.national_prefix_for_parsing
+    deciding = _deciding_digits([lead for _, lead in fitting if lead])
+    prefix_width = _deciding_digits([prefix]) if prefix else 0
     return _Plan(
         code_size=len(code),
         national_prefix=re.compile(prefix) if prefix else None,
         # The last of a format's leading-digit patterns is the most specific; it decides.
         formats=tuple((index, re.compile(lead) if lead else None) for index, lead in fitting),
-        prefix_size=_deciding_digits([lead for _, lead in fitting if lead]),
+        prefix_size=deciding,
+        prefix_decides=(
+            deciding is not None
+            and prefix_width is not None
+            and prefix_width <= deciding
+            and not _LOOKAROUND.search(prefix or "")
+        ),
     )
 
 

@@ -1,36 +1,21 @@
-"""The columns of an export: one SQL query of plain tuples, each shaped into a row of cells.
+"""The columns of an export: one SQL query of plain tuples (shaped into cells by ``shaping``).
 
 The query returns tuples, not ORM objects, and joins each lead to its first and last enquiry by
 id (enquiries are immutable and numbered in arrival order), so a million rows cost one pass.
-Everything else a row needs (branch city and time zone, assignee names, labels) is looked up in
-small dictionaries built once per export.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, String, case, func, select, type_coerce
+from sqlalchemy import Select, String, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from crm.clinic.branches import branch_zone
-from crm.leads.catalogue import INTERESTS
-from crm.leads.export.cells import neutralise, spreadsheet_phone
-from crm.models import (
-    STATUS_LABELS,
-    Appointment,
-    AppointmentKind,
-    AppointmentStatus,
-    Branch,
-    Clinician,
-    Enquiry,
-    Lead,
-    LostReason,
-)
-from crm.platform.i18n import LANGUAGES
+from crm.leads.export.clock import BranchClock
+from crm.models import Appointment, AppointmentStatus, Clinician, Enquiry, Lead
+
+__all__ = ["HEADER", "PHONE_SEPARATOR", "BranchClock", "lead_rows"]
 
 HEADER = (
     "Reference",
@@ -67,8 +52,6 @@ HEADER = (
 
 # Between the numbers in "Other phones"; never part of a phone number.
 PHONE_SEPARATOR = " "
-
-Shape = Callable[[Row[Any]], list[Any]]
 
 
 def lead_rows(scope: Select[tuple[Lead]], now: datetime) -> Select[Any]:
@@ -188,103 +171,6 @@ def _count_of(status: AppointmentStatus) -> Any:
     return func.sum(case((Appointment.status == status, 1), else_=0))
 
 
-def row_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text: bool) -> Shape:
-    """A function from one query row to the export's cells, in ``HEADER`` order.
-
-    For a CSV (``as_text``), text a visitor or staff member typed is neutralised and times are
-    text; for an XLSX, text stays exactly as typed (its string cells never run as formulas) and
-    times are naive local datetimes. Times are in the lead's branch time zone, phones in the
-    spaced international form. An erased lead keeps its reference, dates and pipeline fields
-    but none of the person's details.
-    """
-    text = neutralise if as_text else _as_typed
-    city = {branch.id: text(branch.city) for branch in branches}
-    clocks = {branch.id: BranchClock(branch_zone(branch)) for branch in branches}
-    stamps = {
-        branch_id: clock.text if as_text else clock.cell for branch_id, clock in clocks.items()
-    }
-    assignee = {person_id: text(name) for person_id, name in staff_names.items()}
-    interest = {key: text(label) for key, label in INTERESTS.items()}
-    status = {key.value: label for key, label in STATUS_LABELS.items()}
-    lost = {reason.value: reason.label for reason in LostReason}
-    kinds = {kind.value: kind.label for kind in AppointmentKind}
-    languages = {code: language.english_name for code, language in LANGUAGES.items()}
-
-    def shape(row: Row[Any]) -> list[Any]:
-        (
-            lead_id,
-            created,
-            name,
-            phone,
-            email,
-            branch_id,
-            interest_key,
-            status_key,
-            lost_key,
-            assignee_id,
-            responded,
-            follow_up,
-            enquiries,
-            erased,
-            first_page,
-            utm_source,
-            utm_medium,
-            utm_campaign,
-            last_page,
-            message,
-            others,
-            appointment_at,
-            appointment_kind,
-            clinician,
-            attended,
-            no_shows,
-            language,
-        ) = row
-        stamp = stamps[branch_id]
-        if erased:
-            name = phone = email = message = others = None
-        return [
-            f"L-{lead_id:06d}",
-            stamp(created),
-            text(name) if name else "",
-            spreadsheet_phone(phone) if phone else "",
-            text(email) if email else "",
-            city[branch_id],
-            (languages.get(language) or text(language)) if language else "",
-            (interest.get(interest_key) or text(interest_key)) if interest_key else "",
-            status.get(status_key) or text(status_key),
-            (lost.get(lost_key) or text(lost_key)) if lost_key else "",
-            assignee.get(assignee_id, "") if assignee_id else "",
-            stamp(responded) if responded else None,
-            stamp(follow_up) if follow_up else None,
-            enquiries,
-            text(first_page) if first_page else "",
-            text(last_page) if last_page else "",
-            text(utm_source) if utm_source else "",
-            text(utm_medium) if utm_medium else "",
-            text(utm_campaign) if utm_campaign else "",
-            text(message) if message else "",
-            _phone_list(others, text) if others else "",
-            stamp(appointment_at) if appointment_at else None,
-            kinds.get(appointment_kind, "") if appointment_kind else "",
-            text(clinician) if clinician else "",
-            attended,
-            no_shows,
-        ]
-
-    return shape
-
-
-def _phone_list(joined: str, text: Callable[[str], str]) -> str:
-    """Each number as the Phone column shows it; several in one cell are text, not a number."""
-    phones = [spreadsheet_phone(phone) for phone in sorted(set(joined.split(PHONE_SEPARATOR)))]
-    return phones[0] if len(phones) == 1 else text(", ".join(phones))
-
-
-def _as_typed(value: str) -> str:
-    return value
-
-
 def _plain(column: Any) -> Any:
     """A time column as the database driver returns it, without ``UTCDateTime``'s processing.
 
@@ -293,61 +179,3 @@ def _plain(column: Any) -> Any:
     stores, which ``BranchClock`` reads directly.
     """
     return type_coerce(column, String())
-
-
-_HOUR = timedelta(hours=1)
-_MEMO_HOURS = 10_000  # rows come in creation order, so a small memo stays warm
-
-
-class BranchClock:
-    """Stored UTC instants as a branch's wall-clock time, quickly enough for a million rows.
-
-    A ZoneInfo conversion and formatting cost microseconds per value. A zone's offset only
-    changes at its transitions, so it is looked up once per UTC hour and reused for every time
-    in that hour; an hour with a transition inside it is converted value by value.
-    """
-
-    def __init__(self, zone: ZoneInfo) -> None:
-        self.zone = zone
-        self._offsets: dict[str, timedelta | None] = {}
-
-    def wall(self, moment: datetime | str) -> datetime:
-        """The local date and time, without a time zone (what a spreadsheet shows)."""
-        if not isinstance(moment, str):
-            return moment.astimezone(self.zone).replace(tzinfo=None)
-        utc = datetime.fromisoformat(moment)
-        hour = moment[:13]  # "2026-11-23 08"
-        try:
-            offset = self._offsets[hour]
-        except KeyError:
-            offset = self._hour_offset(hour, utc)
-        if offset is None:
-            return utc.replace(tzinfo=UTC).astimezone(self.zone).replace(tzinfo=None)
-        return utc + offset
-
-    def text(self, moment: datetime | str) -> str:
-        """``2026-11-23 14:05``."""
-        if isinstance(moment, str):
-            # ``wall`` written out for stored text, the common case: this runs for most
-            # cells of a time column, and a call costs as much as the arithmetic.
-            try:
-                offset = self._offsets[moment[:13]]
-            except KeyError:
-                offset = self._hour_offset(moment[:13], datetime.fromisoformat(moment))
-            if offset is not None:
-                return (datetime.fromisoformat(moment) + offset).isoformat(" ", "minutes")
-        return self.wall(moment).isoformat(" ", "minutes")
-
-    def cell(self, moment: datetime | str) -> datetime:
-        """For a spreadsheet cell: whole seconds, as a person would have typed it."""
-        return self.wall(moment).replace(microsecond=0)
-
-    def _hour_offset(self, key: str, utc: datetime) -> timedelta | None:
-        start = utc.replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
-        first = start.astimezone(self.zone).utcoffset()
-        last = (start + _HOUR - timedelta(microseconds=1)).astimezone(self.zone).utcoffset()
-        offset = first if first == last else None
-        if len(self._offsets) >= _MEMO_HOURS:
-            self._offsets.clear()
-        self._offsets[key] = offset
-        return offset

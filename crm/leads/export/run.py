@@ -13,8 +13,9 @@ from sqlalchemy.orm import joinedload
 
 from crm.clinic.branches import branch_zone
 from crm.leads.export.filters import ExportRefused, export_filename, resolve
-from crm.leads.export.rows import Shape, lead_rows, row_shaper
-from crm.leads.export.writers import Batch, csv_chunks, xlsx_chunks
+from crm.leads.export.rows import lead_rows
+from crm.leads.export.shaping import Columns, Shape, batch_shaper
+from crm.leads.export.writers import csv_chunks, xlsx_chunks, xlsx_rows
 from crm.leads.filters import LeadFilters
 from crm.models import ExportFormat, ExportRecord, ExportStatus, Role, StaffUser
 from crm.platform.database import utcnow, write_transaction
@@ -47,9 +48,11 @@ class LeadExport:
         """The file's bytes. The export record is completed after the last chunk, or marked
         interrupted (the reader went away) or failed, with the rows produced until then."""
         batches = self._batches()
-        writer = csv_chunks if self.format == ExportFormat.CSV else xlsx_chunks
         try:
-            yield from writer(batches)
+            if self.format == ExportFormat.CSV:
+                yield from csv_chunks(batches)
+            else:
+                yield from xlsx_chunks(xlsx_rows(batches))
         except GeneratorExit:
             batches.close()
             self._finish(ExportStatus.INTERRUPTED)
@@ -61,7 +64,7 @@ class LeadExport:
             raise
         self._finish(ExportStatus.COMPLETED)
 
-    def _batches(self) -> Iterator[Batch]:
+    def _batches(self) -> Iterator[Columns]:
         # Executed on the session's connection as plain Core: rows are tuples, never entities.
         connection = db.session.connection()
         partitions: Iterator[Sequence[Any]]
@@ -80,9 +83,10 @@ class LeadExport:
         try:
             shape = self.shape
             for partition in partitions:
-                batch = [shape(row) for row in partition]
-                self.row_count += len(batch)
-                yield batch
+                if partition:
+                    columns = shape(partition)
+                    self.row_count += len(partition)
+                    yield columns
         finally:
             result.close()
 
@@ -122,7 +126,7 @@ def start_export(
     scope = resolve(exporter, filters, now)
     zone = branch_zone(scope.branch)
     filename = export_filename(scope.branch, filters, now.astimezone(zone).date(), chosen.value)
-    shape = row_shaper(scope.branches, _staff_names(), as_text=chosen == ExportFormat.CSV)
+    shape = batch_shaper(scope.branches, _staff_names(), as_text=chosen == ExportFormat.CSV)
     with write_transaction() as session:
         record = ExportRecord(
             staff_id=actor.id if actor is not None else None,
