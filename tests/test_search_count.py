@@ -6,24 +6,25 @@ import re
 
 import pytest
 
-from crm.leads import inbox, search
+from crm.leads import inbox
 from crm.leads.privacy import erase_lead
 from crm.leads.workflow import add_note, log_call
 from crm.models import StaffUser
 from crm.platform.extensions import db
 from tests.staff_helpers import enter_as, make_lead, make_staff
 from tests.test_inbox_export_link import exported_leads, inbox_leads
+from tests.test_search import common
 
 COUNT = re.compile(r'<p class="inbox__count"[^>]*>(.*?)</p>', re.DOTALL)
 
 
-@pytest.fixture(params=["few", "many"])
+@pytest.fixture(params=["few", "many", "estimated"])
 def world(app, request, monkeypatch):
     """A manager's client, the inbox counting searches up to 3, and 2 leads a page.
 
-    "many": every text counts as common, read in the inbox's order rather than by id."""
-    if request.param == "many":
-        monkeypatch.setattr(search, "COMMON", 1)
+    "many": every text counts as common, read in the inbox's order rather than by id;
+    "estimated": the same, decided by PostgreSQL's statistics (tests.test_search.common)."""
+    common(app, request.param, monkeypatch)
     monkeypatch.setattr(inbox, "COUNTED", 3)
     app.config["INBOX_PAGE_SIZE"] = 2
     manager = make_staff(app, "manager", "bengaluru", name="Bina Manager")

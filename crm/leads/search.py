@@ -12,9 +12,13 @@ from __future__ import annotations
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     and_,
+    any_,
+    bindparam,
     exists,
+    false,
     func,
     literal_column,
     or_,
@@ -23,6 +27,7 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.models import Enquiry, Lead, LeadEvent
 from crm.platform.extensions import db
@@ -38,6 +43,8 @@ __all__ = [
 
 TRIGRAM = 3
 COMMON = 2000  # matches beyond which reading the inbox in order beats an id list
+# PostgreSQL: a text its statistics put on this many rows is common without asking the index.
+SURELY_COMMON = 10 * COMMON
 NOTE_KINDS = ("note", "call")  # a note's "text", a call's "note"
 # SQLite's FTS5 tables and the shadow tables FTS5 keeps for each (lead_search_data, ...).
 SEARCH_TABLES = ("lead_search", "enquiry_search", "note_search")
@@ -89,6 +96,42 @@ def _few(matches: list[Select[tuple[int]]]) -> bool:
     """
     probe = union_all(*matches).limit(COMMON).subquery()
     return db.session.scalar(select(func.count()).select_from(probe)) < COMMON
+
+
+def _postgres_ids(matches: list[Select[tuple[int]]]) -> list[int] | None:
+    """The ids of the leads the trigram indexes find, or None if they find ``COMMON`` or more.
+
+    The indexes are read once, here: the count and the page then look these leads up by id
+    (reading the indexes again for each, a text found nowhere cost three reads of every
+    posting list its trigrams touch). Each arm has its own LIMIT so that the planner weighs
+    it alone: a common text (a name on a tenth of the leads, a phrase in every message) is
+    then read in table order until the bound, not collected whole from the index first.
+    """
+    if _estimated_rows(union_all(*matches)) >= SURELY_COMMON:
+        return None
+    arms = union_all(*(arm.limit(COMMON) for arm in matches)).limit(COMMON)
+    # Repeats (a lead found by its name and its message) count towards the bound, as in _few.
+    found = list(db.session.scalars(arms))
+    return None if len(found) >= COMMON else sorted(set(found))
+
+
+def _estimated_rows(statement: CompoundSelect) -> float:
+    """How many rows PostgreSQL's planner expects ``statement`` to return: no row is read.
+
+    A GIN index answers only whole: to say that a name is on 100,000 leads it reads 100,000
+    entries, more with each lead added. The planner's statistics (the indexed expressions'
+    most common values and histogram) know it from a sample, in the same time at any size;
+    a text they put on ``SURELY_COMMON`` rows matches in more than one sample value of a
+    hundred, so it is common. Below that, the index is asked (``_postgres_ids``).
+    """
+    connection = db.session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    plan = connection.exec_driver_sql(
+        f"EXPLAIN (FORMAT JSON) {compiled}", compiled.construct_params()
+    ).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _phone_matches(digits: str) -> list[Select[tuple[int]]]:
@@ -151,18 +194,24 @@ def words_contain(text: str) -> ColumnElement[bool]:
     if len(text) >= TRIGRAM:
         if _sqlite():
             matches = _word_matches(text)
+            if _few(matches):
+                # One set of lead ids from the indexes, so the leads are looked up by id.
+                return Lead.id.in_(union(*matches))
         else:
             # One arm per trigram index. PostgreSQL's planner, left to choose, collects every
             # id even for a name on a sixth of all leads, so it gets the same question asked.
-            matches = [
-                select(Lead.id).where(name),
-                select(Lead.id).where(email),
-                select(Enquiry.lead_id).where(message),
-                select(LeadEvent.lead_id).where(noted),
-            ]
-        if _few(matches):
-            # One set of lead ids from the indexes, so the leads are looked up by id.
-            return Lead.id.in_(union(*matches))
+            ids = _postgres_ids(
+                [
+                    select(Lead.id).where(name),
+                    select(Lead.id).where(email),
+                    select(Enquiry.lead_id).where(message),
+                    select(LeadEvent.lead_id).where(noted),
+                ]
+            )
+            if ids is not None:
+                if not ids:
+                    return false()
+                return Lead.id == any_(bindparam("found_ids", ids, type_=ARRAY(Integer)))
     # Each lead's own enquiries and notes (the lead_id indexes), so a scan that stops at a
     # page's worth of leads reads only theirs.
     return or_(
