@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CompoundSelect, Select, and_, false, func, or_, select, union
+from sqlalchemy.sql.elements import False_
 
 from crm.clinic.branches import branch_zone
 from crm.leads.language import preferred_language_of_lead
@@ -75,6 +76,8 @@ class Selection:
     query: Select[tuple[Lead]]
     branch: Branch | None  # the one branch selected; None: several
     branches: list[Branch]  # the branches whose leads can appear
+    # Known to select nothing (a search the text index found nowhere): no need to ask.
+    empty: bool = False
 
 
 def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Selection:
@@ -89,7 +92,7 @@ def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Se
         branch = db.session.scalar(select(Branch).where(Branch.slug == filters.branch))
         if branch is None:
             # A slug that names no branch selects nothing, never everything.
-            return Selection(query=query.where(false()), branch=None, branches=[])
+            return Selection(query=query.where(false()), branch=None, branches=[], empty=True)
         query = query.where(Lead.branch_id == branch.id)
         branches = [branch]
     elif sees_all_branches(viewer):
@@ -126,9 +129,12 @@ def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Se
             Lead.next_follow_up_at.is_not(None),
             Lead.next_follow_up_at < now,
         )
+    empty = False
     if filters.text:
-        query = query.where(text_match(filters.text))
-    return Selection(query=query, branch=branch, branches=branches)
+        condition = text_match(filters.text)
+        empty = isinstance(condition, False_)
+        query = query.where(condition)
+    return Selection(query=query, branch=branch, branches=branches, empty=empty)
 
 
 def created_between(branches: list[Branch], since: date | None, until: date | None):  # type: ignore[no-untyped-def]
@@ -164,6 +170,8 @@ def text_match(text: str):  # type: ignore[no-untyped-def]
     if condition is None:
         digits = _part_of_phone(text)
         condition = phone_contains(digits) if digits else words_contain(text)
+    if isinstance(condition, False_):
+        return condition  # found nowhere: kept recognisable (``Selection.empty``)
     return and_(Lead.erased_at.is_(None), condition)
 
 

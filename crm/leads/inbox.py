@@ -85,6 +85,8 @@ def inbox_page(
     target_minutes: int,
 ) -> InboxPage:
     selection = filtered_leads(user, filters, now)
+    if selection.empty:
+        return InboxPage()
     query = selection.query
     matching, more = _matching(user, filters, selection)
     if after is not None:
