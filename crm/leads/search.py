@@ -9,6 +9,8 @@ trigram to look up, so it is compared row by row, with the same meaning.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
@@ -34,6 +36,7 @@ from crm.platform.extensions import db
 
 __all__ = [
     "SEARCH_TABLES",
+    "WordsMatch",
     "indexed_phone",
     "indexed_words",
     "is_search_object",
@@ -174,7 +177,14 @@ def phone_contains(digits: str) -> ColumnElement[bool]:
     return Lead.phone.contains(digits, autoescape=True)
 
 
-def words_contain(text: str) -> ColumnElement[bool]:
+class WordsMatch(NamedTuple):
+    condition: ColumnElement[bool]
+    # Set where the leads are read in the inbox's order (a common text): the match on the
+    # lead's own columns alone, which a bounded count can try first (``crm.leads.inbox``).
+    on_lead: ColumnElement[bool] | None = None
+
+
+def words_contain(text: str) -> WordsMatch:
     """Part of the lead's name or email, or of a message they sent or a note staff took."""
     needle = text.lower()
     if _sqlite():
@@ -196,7 +206,7 @@ def words_contain(text: str) -> ColumnElement[bool]:
             matches = _word_matches(text)
             if _few(matches):
                 # One set of lead ids from the indexes, so the leads are looked up by id.
-                return Lead.id.in_(union(*matches))
+                return WordsMatch(Lead.id.in_(union(*matches)))
         else:
             # One arm per trigram index. PostgreSQL's planner, left to choose, collects every
             # id even for a name on a sixth of all leads, so it gets the same question asked.
@@ -210,16 +220,18 @@ def words_contain(text: str) -> ColumnElement[bool]:
             )
             if ids is not None:
                 if not ids:
-                    return false()
-                return Lead.id == any_(bindparam("found_ids", ids, type_=ARRAY(Integer)))
+                    return WordsMatch(false())
+                found = bindparam("found_ids", ids, type_=ARRAY(Integer))
+                return WordsMatch(Lead.id == any_(found))
     # Each lead's own enquiries and notes (the lead_id indexes), so a scan that stops at a
     # page's worth of leads reads only theirs.
-    return or_(
+    condition = or_(
         name,
         email,
         _has(select(Enquiry.id).where(Enquiry.lead_id == Lead.id, message)),
         _has(select(LeadEvent.id).where(LeadEvent.lead_id == Lead.id, noted)),
     )
+    return WordsMatch(condition, None if _sqlite() else or_(name, email))
 
 
 def _has(rows: Select[tuple[int]]) -> ColumnElement[bool]:
