@@ -5,6 +5,11 @@ on SQLite the FTS5 trigram tables that migration 5a9e0c3d7b21 creates (kept in s
 triggers), on PostgreSQL the pg_trgm GIN indexes on the very expressions compared below.
 Both match any substring of three characters or more, ignoring case; a shorter text has no
 trigram to look up, so it is compared row by row, with the same meaning.
+
+On PostgreSQL a text is looked up once: the planner's statistics say whether it is common
+(``_estimated_rows``), and if not, the indexes give up to ``COMMON`` lead ids
+(``_postgres_ids``), from which the count and the page are read by id. A common text is
+read in the inbox's order instead, as on SQLite.
 """
 
 from __future__ import annotations
