@@ -1,7 +1,7 @@
 """Triage at scale: the staff inbox and dashboard at 10,000 and at 1,000,000 leads.
 
     .venv/bin/python bench/inbox_bench.py [--leads 10000 1000000] [--repeat 25]
-        [--only-searches | --only-dashboard] [--cpu]
+        [--only-searches | --only-dashboard] [--cpu] [--postgres [--times 10]]
 
 For each size, over two branches, times (a) the query functions alone (``inbox_page``,
 ``dashboard_figures``) and (b) the whole page through the Flask test client, signed in through
@@ -15,6 +15,10 @@ hold the same share of leads whenever this runs. Prints p50 and p95 (ms) per cas
 1M/10k ratio of the p50s when both sizes run. With ``--cpu`` the times are this process's CPU
 time instead of the wall clock (lines marked ``"clock": "cpu"``): on a shared machine under
 load, wall times move by a factor of two or more from run to run, CPU time much less.
+
+With ``--postgres`` the same runs on a throwaway PostgreSQL cluster, each size's SQLite data
+copied in (``pgcopy``); ``--times 10`` repeats it there, so 100,000 built leads make a million
+(the figures' ``leads`` is the number on PostgreSQL). Lines carry ``"database"``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from unittest import mock
 from urllib.parse import urlencode
@@ -31,6 +36,7 @@ from benchkit import RESULTS, csrf_token, emit, note, percentile, time_ms
 from dataset import END, build
 from flask import Flask
 from flask.testing import FlaskClient
+from pgcopy import copied, postgres_cluster
 from sqlalchemy import select
 
 from crm import create_app
@@ -44,6 +50,7 @@ from crm.platform.extensions import db
 BENCH = "triage"
 PASSWORD = "bench password, not a secret"  # noqa: S105 (benchmark accounts only)
 PAGE_SIZE = 50
+DATABASE = "sqlite"  # or "postgresql" (--postgres)
 DEPTH = 200
 CLOCK = {"wall": time.perf_counter, "cpu": time.process_time}
 clock = "wall"
@@ -158,6 +165,7 @@ def render_samples(client: FlaskClient, url: str, repeat: int) -> list[float]:
 
 def report(leads: int, kind: str, case: str, samples: list[float], **extra: object) -> float:
     p50 = statistics.median(samples)
+    extra = {"database": DATABASE, **extra}
     if clock != "wall":
         extra["clock"] = clock
     emit(BENCH, f"{kind}_p50", p50, "ms", leads=leads, case=case, **extra)
@@ -167,12 +175,19 @@ def report(leads: int, kind: str, case: str, samples: list[float], **extra: obje
 
 
 def run_size(
-    leads: int, repeat: int, only_searches: bool, only_dashboard: bool = False
+    leads: int,
+    repeat: int,
+    only_searches: bool,
+    only_dashboard: bool = False,
+    cluster: object = None,
+    times: int = 1,
 ) -> dict[tuple[str, str], float]:
     path = build(RESULTS / f"bench-{leads}.sqlite3", leads)
+    url = f"sqlite:///{path}" if cluster is None else copied(cluster, path, leads, times)
+    leads *= times
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench",
             "RATELIMIT_ENABLED": False,
         }
@@ -223,15 +238,26 @@ def main() -> None:
     parser.add_argument("--only-searches", action="store_true", help="the search cases alone")
     parser.add_argument("--only-dashboard", action="store_true", help="the dashboard alone")
     parser.add_argument("--cpu", action="store_true", help="CPU time, not wall time")
+    parser.add_argument(
+        "--postgres", action="store_true", help="on PostgreSQL, each size's data copied in"
+    )
+    parser.add_argument(
+        "--times", type=int, default=1, help="with --postgres: the copied leads this many times"
+    )
     args = parser.parse_args()
     global clock
     clock = "cpu" if args.cpu else "wall"
     RESULTS.mkdir(exist_ok=True)
     sizes = sorted(args.leads)
-    by_size = {
-        leads: run_size(leads, args.repeat, args.only_searches, args.only_dashboard)
-        for leads in sizes
-    }
+    global DATABASE
+    DATABASE = "postgresql" if args.postgres else "sqlite"
+    with postgres_cluster() if args.postgres else nullcontext() as cluster:
+        by_size = {
+            leads: run_size(
+                leads, args.repeat, args.only_searches, args.only_dashboard, cluster, args.times
+            )
+            for leads in sizes
+        }
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         for (kind, case), p50 in by_size[large].items():
@@ -240,8 +266,9 @@ def main() -> None:
                 f"{kind}_p50_ratio",
                 p50 / by_size[small][kind, case],
                 "x",
-                leads=f"{large}/{small}",
+                leads=f"{large * args.times}/{small * args.times}",
                 case=case,
+                database=DATABASE,
                 **({} if clock == "wall" else {"clock": clock}),
             )
 

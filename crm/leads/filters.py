@@ -21,11 +21,18 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CompoundSelect, Select, and_, false, func, or_, select, union
+from sqlalchemy.sql.elements import False_
 
 from crm.clinic.branches import branch_zone
 from crm.leads.language import preferred_language_of_lead
 from crm.leads.queries import visible_leads
-from crm.leads.search import indexed_phone, indexed_words, phone_contains, words_contain
+from crm.leads.search import (
+    WordsMatch,
+    indexed_phone,
+    indexed_words,
+    phone_contains,
+    words_contain,
+)
 from crm.models import OPEN_STATUSES, Branch, Enquiry, Lead, LeadStatus, StaffUser
 from crm.platform.contact import InvalidContact, normalise_email, normalise_phone
 from crm.platform.extensions import db
@@ -75,6 +82,11 @@ class Selection:
     query: Select[tuple[Lead]]
     branch: Branch | None  # the one branch selected; None: several
     branches: list[Branch]  # the branches whose leads can appear
+    # Known to select nothing (a search the text index found nowhere): no need to ask.
+    empty: bool = False
+    # Some of the selected leads, found from their own columns (a common text's name or
+    # email match): a bounded count that reaches its bound here reads no messages or notes.
+    some: Select[tuple[Lead]] | None = None
 
 
 def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Selection:
@@ -89,7 +101,7 @@ def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Se
         branch = db.session.scalar(select(Branch).where(Branch.slug == filters.branch))
         if branch is None:
             # A slug that names no branch selects nothing, never everything.
-            return Selection(query=query.where(false()), branch=None, branches=[])
+            return Selection(query=query.where(false()), branch=None, branches=[], empty=True)
         query = query.where(Lead.branch_id == branch.id)
         branches = [branch]
     elif sees_all_branches(viewer):
@@ -126,9 +138,14 @@ def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Se
             Lead.next_follow_up_at.is_not(None),
             Lead.next_follow_up_at < now,
         )
+    empty, some = False, None
     if filters.text:
-        query = query.where(text_match(filters.text))
-    return Selection(query=query, branch=branch, branches=branches)
+        match = text_match(filters.text)
+        empty = isinstance(match.condition, False_)
+        if match.on_lead is not None:
+            some = query.where(Lead.erased_at.is_(None), match.on_lead)
+        query = query.where(match.condition)
+    return Selection(query=query, branch=branch, branches=branches, empty=empty, some=some)
 
 
 def created_between(branches: list[Branch], since: date | None, until: date | None):  # type: ignore[no-untyped-def]
@@ -157,14 +174,19 @@ def created_between(branches: list[Branch], since: date | None, until: date | No
     return or_(*clauses)
 
 
-def text_match(text: str):  # type: ignore[no-untyped-def]
+def text_match(text: str) -> WordsMatch:
     """Name, phone, email, message or note. A whole number or address is an exact lookup."""
     text = text.strip()
     condition = _exact_contact(text)
     if condition is None:
         digits = _part_of_phone(text)
-        condition = phone_contains(digits) if digits else words_contain(text)
-    return and_(Lead.erased_at.is_(None), condition)
+        if not digits:
+            match = words_contain(text)
+            if isinstance(match.condition, False_):
+                return match  # found nowhere: kept recognisable (``Selection.empty``)
+            return match._replace(condition=and_(Lead.erased_at.is_(None), match.condition))
+        condition = phone_contains(digits)
+    return WordsMatch(and_(Lead.erased_at.is_(None), condition))
 
 
 def text_candidates(text: str) -> Select[tuple[int]] | CompoundSelect | None:

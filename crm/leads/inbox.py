@@ -12,7 +12,7 @@ import binascii
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Subquery, func, select, tuple_
+from sqlalchemy import Subquery, case, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from crm.leads.days import day_in_range
@@ -85,6 +85,8 @@ def inbox_page(
     target_minutes: int,
 ) -> InboxPage:
     selection = filtered_leads(user, filters, now)
+    if selection.empty:
+        return InboxPage()
     query = selection.query
     matching, more = _matching(user, filters, selection)
     if after is not None:
@@ -127,8 +129,15 @@ def _matching(user: StaffUser, filters: LeadFilters, selection: Selection) -> tu
     through. Any other filter is counted from the leads, from the index where it can: only ids.
     """
     if filters.text:
-        found = db.session.scalar(select(func.count()).select_from(_searched(filters, selection)))
-        return min(found or 0, COUNTED), (found or 0) > COUNTED
+        found = select(func.count()).select_from(_searched(filters, selection))
+        if selection.some is not None:
+            # Past the bound on names and emails alone (a common name): no message is read.
+            # PostgreSQL runs the full count only when the CASE gets to it.
+            some = selection.some.with_only_columns(Lead.id).order_by(None).limit(COUNTED + 1)
+            enough = select(func.count()).select_from(some.subquery()).scalar_subquery()
+            found = select(case((enough > COUNTED, COUNTED + 1), else_=found.scalar_subquery()))
+        count = db.session.scalar(found) or 0
+        return min(count, COUNTED), count > COUNTED
     statuses = _statuses(filters.status)
     if statuses is None or replace(filters, status="", branch="") != LeadFilters():
         query = selection.query.with_only_columns(func.count(Lead.id)).order_by(None)

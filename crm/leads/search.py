@@ -5,16 +5,27 @@ on SQLite the FTS5 trigram tables that migration 5a9e0c3d7b21 creates (kept in s
 triggers), on PostgreSQL the pg_trgm GIN indexes on the very expressions compared below.
 Both match any substring of three characters or more, ignoring case; a shorter text has no
 trigram to look up, so it is compared row by row, with the same meaning.
+
+On PostgreSQL a text is looked up once: the planner's statistics say whether it is common
+(``_estimated_rows``), and if not, the indexes give up to ``COMMON`` lead ids
+(``_postgres_ids``), from which the count and the page are read by id. A common text is
+read in the inbox's order instead, as on SQLite.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     and_,
+    any_,
+    bindparam,
     exists,
+    false,
     func,
     literal_column,
     or_,
@@ -23,12 +34,14 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crm.models import Enquiry, Lead, LeadEvent
 from crm.platform.extensions import db
 
 __all__ = [
     "SEARCH_TABLES",
+    "WordsMatch",
     "indexed_phone",
     "indexed_words",
     "is_search_object",
@@ -38,6 +51,8 @@ __all__ = [
 
 TRIGRAM = 3
 COMMON = 2000  # matches beyond which reading the inbox in order beats an id list
+# PostgreSQL: a text its statistics put on this many rows is common without asking the index.
+SURELY_COMMON = 10 * COMMON
 NOTE_KINDS = ("note", "call")  # a note's "text", a call's "note"
 # SQLite's FTS5 tables and the shadow tables FTS5 keeps for each (lead_search_data, ...).
 SEARCH_TABLES = ("lead_search", "enquiry_search", "note_search")
@@ -91,6 +106,42 @@ def _few(matches: list[Select[tuple[int]]]) -> bool:
     return db.session.scalar(select(func.count()).select_from(probe)) < COMMON
 
 
+def _postgres_ids(matches: list[Select[tuple[int]]]) -> list[int] | None:
+    """The ids of the leads the trigram indexes find, or None if they find ``COMMON`` or more.
+
+    The indexes are read once, here: the count and the page then look these leads up by id
+    (reading the indexes again for each, a text found nowhere cost three reads of every
+    posting list its trigrams touch). Each arm has its own LIMIT so that the planner weighs
+    it alone: a common text (a name on a tenth of the leads, a phrase in every message) is
+    then read in table order until the bound, not collected whole from the index first.
+    """
+    if _estimated_rows(union_all(*matches)) >= SURELY_COMMON:
+        return None
+    arms = union_all(*(arm.limit(COMMON) for arm in matches)).limit(COMMON)
+    # Repeats (a lead found by its name and its message) count towards the bound, as in _few.
+    found = list(db.session.scalars(arms))
+    return None if len(found) >= COMMON else sorted(set(found))
+
+
+def _estimated_rows(statement: CompoundSelect) -> float:
+    """How many rows PostgreSQL's planner expects ``statement`` to return: no row is read.
+
+    A GIN index answers only whole: to say that a name is on 100,000 leads it reads 100,000
+    entries, more with each lead added. The planner's statistics (the indexed expressions'
+    most common values and histogram) know it from a sample, in the same time at any size;
+    a text they put on ``SURELY_COMMON`` rows matches in more than one sample value of a
+    hundred, so it is common. Below that, the index is asked (``_postgres_ids``).
+    """
+    connection = db.session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    plan = connection.exec_driver_sql(
+        f"EXPLAIN (FORMAT JSON) {compiled}", compiled.construct_params()
+    ).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
 def _phone_matches(digits: str) -> list[Select[tuple[int]]]:
     return [_fts("lead_search", "rowid", f"phone : {_phrase(digits)}")]
 
@@ -131,7 +182,14 @@ def phone_contains(digits: str) -> ColumnElement[bool]:
     return Lead.phone.contains(digits, autoescape=True)
 
 
-def words_contain(text: str) -> ColumnElement[bool]:
+class WordsMatch(NamedTuple):
+    condition: ColumnElement[bool]
+    # Set where the leads are read in the inbox's order (a common text): the match on the
+    # lead's own columns alone, which a bounded count can try first (``crm.leads.inbox``).
+    on_lead: ColumnElement[bool] | None = None
+
+
+def words_contain(text: str) -> WordsMatch:
     """Part of the lead's name or email, or of a message they sent or a note staff took."""
     needle = text.lower()
     if _sqlite():
@@ -151,26 +209,34 @@ def words_contain(text: str) -> ColumnElement[bool]:
     if len(text) >= TRIGRAM:
         if _sqlite():
             matches = _word_matches(text)
+            if _few(matches):
+                # One set of lead ids from the indexes, so the leads are looked up by id.
+                return WordsMatch(Lead.id.in_(union(*matches)))
         else:
             # One arm per trigram index. PostgreSQL's planner, left to choose, collects every
             # id even for a name on a sixth of all leads, so it gets the same question asked.
-            matches = [
-                select(Lead.id).where(name),
-                select(Lead.id).where(email),
-                select(Enquiry.lead_id).where(message),
-                select(LeadEvent.lead_id).where(noted),
-            ]
-        if _few(matches):
-            # One set of lead ids from the indexes, so the leads are looked up by id.
-            return Lead.id.in_(union(*matches))
+            ids = _postgres_ids(
+                [
+                    select(Lead.id).where(name),
+                    select(Lead.id).where(email),
+                    select(Enquiry.lead_id).where(message),
+                    select(LeadEvent.lead_id).where(noted),
+                ]
+            )
+            if ids is not None:
+                if not ids:
+                    return WordsMatch(false())
+                found = bindparam("found_ids", ids, type_=ARRAY(Integer))
+                return WordsMatch(Lead.id == any_(found))
     # Each lead's own enquiries and notes (the lead_id indexes), so a scan that stops at a
     # page's worth of leads reads only theirs.
-    return or_(
+    condition = or_(
         name,
         email,
         _has(select(Enquiry.id).where(Enquiry.lead_id == Lead.id, message)),
         _has(select(LeadEvent.id).where(LeadEvent.lead_id == Lead.id, noted)),
     )
+    return WordsMatch(condition, None if _sqlite() else or_(name, email))
 
 
 def _has(rows: Select[tuple[int]]) -> ColumnElement[bool]:
