@@ -1,7 +1,7 @@
 """the trigram indexes keep a short pending list, so a search never reads a long one
 
 Revision ID: e2c8a4f6b913
-Revises: c7d3e9a1f4b8
+Revises: e1f5a7c3b9d2
 Create Date: 2026-12-02 14:40:00.000000
 
 PostgreSQL only. A GIN index adds new rows to a "pending list" and merges them into the
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e2c8a4f6b913"
-down_revision = "c7d3e9a1f4b8"
+down_revision = "e1f5a7c3b9d2"
 branch_labels = None
 depends_on = None
 
