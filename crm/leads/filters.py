@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CompoundSelect, Select, and_, false, func, or_, select, union
+from sqlalchemy import CompoundSelect, Select, and_, false, func, not_, or_, select, union
 from sqlalchemy.sql.elements import False_
 
 from crm.clinic.branches import branch_zone
@@ -87,6 +87,10 @@ class Selection:
     # Some of the selected leads, found from their own columns (a common text's name or
     # email match): a bounded count that reaches its bound here reads no messages or notes.
     some: Select[tuple[Lead]] | None = None
+    # A search for words: the selected leads split into the best matches (the text is part
+    # of the lead's own name or email) and the rest (found only in messages or notes).
+    best: Select[tuple[Lead]] | None = None
+    rest: Select[tuple[Lead]] | None = None
 
 
 def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Selection:
@@ -138,14 +142,25 @@ def filtered_leads(viewer: StaffUser, filters: LeadFilters, now: datetime) -> Se
             Lead.next_follow_up_at.is_not(None),
             Lead.next_follow_up_at < now,
         )
-    empty, some = False, None
+    empty, some, best, rest = False, None, None, None
     if filters.text:
         match = text_match(filters.text)
         empty = isinstance(match.condition, False_)
         if match.on_lead is not None:
             some = query.where(Lead.erased_at.is_(None), match.on_lead)
+        if match.own is not None and not empty:
+            best = query.where(match.condition, match.own)
+            rest = query.where(match.condition, not_(match.own))
         query = query.where(match.condition)
-    return Selection(query=query, branch=branch, branches=branches, empty=empty, some=some)
+    return Selection(
+        query=query,
+        branch=branch,
+        branches=branches,
+        empty=empty,
+        some=some,
+        best=best,
+        rest=rest,
+    )
 
 
 def created_between(branches: list[Branch], since: date | None, until: date | None):  # type: ignore[no-untyped-def]

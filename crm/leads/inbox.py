@@ -1,4 +1,5 @@
-"""The triage inbox: filtered (``crm.leads.filters``), newest activity first, keyset-paginated.
+"""The triage inbox: filtered (``crm.leads.filters``), newest activity first, keyset-paginated;
+a search for words shows its best matches (the lead's own name or email) first.
 
 Keyset pagination (``WHERE (last_enquiry_at, id) < cursor``) reads one page from an index
 whatever the page number, so the inbox stays fast at a million leads, and a lead arriving
@@ -12,7 +13,7 @@ import binascii
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import Subquery, case, func, select, tuple_
+from sqlalchemy import Select, Subquery, case, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from crm.leads.days import day_in_range
@@ -29,10 +30,15 @@ from crm.policy import sees_all_branches
 class Cursor:
     last_enquiry_at: datetime
     lead_id: int
+    # A search for words lists its best matches first (``Selection.best``), then the rest:
+    # 1 once the page has passed into the rest.
+    rank: int = 0
 
     def encode(self) -> str:
-        raw = f"{self.last_enquiry_at.isoformat()}|{self.lead_id}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        raw = f"{self.last_enquiry_at.isoformat()}|{self.lead_id}"
+        if self.rank:
+            raw += f"|{self.rank}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str | None) -> Cursor | None:
@@ -41,7 +47,7 @@ class Cursor:
             return None
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            stamp, lead_id = raw.split("|")
+            stamp, lead_id, *rank = raw.split("|")
             moment = datetime.fromisoformat(stamp)
             number = int(lead_id)
             # Only what a page of ours could have written: the database cannot bind the rest.
@@ -49,7 +55,9 @@ class Cursor:
                 return None
             if not 0 < number <= MAX_ID:
                 return None
-            return cls(moment, number)
+            if rank not in ([], ["1"]):
+                return None
+            return cls(moment, number, 1 if rank else 0)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
 
@@ -87,18 +95,12 @@ def inbox_page(
     selection = filtered_leads(user, filters, now)
     if selection.empty:
         return InboxPage()
-    query = selection.query
     matching, more = _matching(user, filters, selection)
-    if after is not None:
-        query = query.where(
-            tuple_(Lead.last_enquiry_at, Lead.id) < tuple_(after.last_enquiry_at, after.lead_id)
-        )
-    query = (
-        query.options(joinedload(Lead.assignee), joinedload(Lead.branch))
-        .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
-        .limit(limit + 1)
-    )
-    leads = list(db.session.scalars(query).unique())
+    if selection.best is None or selection.rest is None:
+        ranked = [(0, lead) for lead in _in_order(selection.query, after, limit + 1)]
+    else:
+        ranked = _best_first(selection.best, selection.rest, after, limit + 1)
+    leads = [lead for _, lead in ranked]
     page = InboxPage(matching=matching, more=more)
     languages = preferred_languages(lead.id for lead in leads[:limit])
     for lead in leads[:limit]:
@@ -113,9 +115,40 @@ def inbox_page(
             )
         )
     if len(leads) > limit:
-        last = leads[limit - 1]
-        page.next_cursor = Cursor(last.last_enquiry_at, last.id)
+        rank, last = ranked[limit - 1]
+        page.next_cursor = Cursor(last.last_enquiry_at, last.id, rank)
     return page
+
+
+def _in_order(query: Select[tuple[Lead]], after: Cursor | None, limit: int) -> list[Lead]:
+    """Up to ``limit`` of the leads ``query`` selects, newest activity first, after ``after``."""
+    if after is not None:
+        query = query.where(
+            tuple_(Lead.last_enquiry_at, Lead.id) < tuple_(after.last_enquiry_at, after.lead_id)
+        )
+    query = (
+        query.options(joinedload(Lead.assignee), joinedload(Lead.branch))
+        .order_by(Lead.last_enquiry_at.desc(), Lead.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def _best_first(
+    best: Select[tuple[Lead]], rest: Select[tuple[Lead]], after: Cursor | None, limit: int
+) -> list[tuple[int, Lead]]:
+    """The best matches of a search first, then the rest, each newest activity first.
+
+    Two reads in the inbox's order, each stopping at a page, rather than one sorted by rank:
+    that sort would read every match of a common word before showing the first page.
+    """
+    ranked: list[tuple[int, Lead]] = []
+    if after is None or after.rank == 0:
+        ranked = [(0, lead) for lead in _in_order(best, after, limit)]
+        after = None
+    if len(ranked) < limit:
+        ranked += [(1, lead) for lead in _in_order(rest, after, limit - len(ranked))]
+    return ranked
 
 
 def _matching(user: StaffUser, filters: LeadFilters, selection: Selection) -> tuple[int, bool]:

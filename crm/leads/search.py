@@ -187,6 +187,9 @@ class WordsMatch(NamedTuple):
     # Set where the leads are read in the inbox's order (a common text): the match on the
     # lead's own columns alone, which a bounded count can try first (``crm.leads.inbox``).
     on_lead: ColumnElement[bool] | None = None
+    # The best matches: the text is part of the lead's own name or email, not only of a
+    # message or note. The inbox lists these first (``crm.leads.inbox``).
+    own: ColumnElement[bool] | None = None
 
 
 def words_contain(text: str) -> WordsMatch:
@@ -204,14 +207,20 @@ def words_contain(text: str) -> WordsMatch:
         )
     name = func.lower(Lead.name).contains(needle, autoescape=True)
     email = func.lower(Lead.email).contains(needle, autoescape=True)
+    # Never NULL, so that NOT(own) keeps a lead without an email.
+    own = or_(name, func.coalesce(func.lower(Lead.email), "").contains(needle, autoescape=True))
     message = func.lower(Enquiry.message).contains(needle, autoescape=True)
     noted = and_(LeadEvent.kind.in_(NOTE_KINDS), func.lower(note).contains(needle, autoescape=True))
     if len(text) >= TRIGRAM:
         if _sqlite():
             matches = _word_matches(text)
+            on_lead = Lead.id.in_(matches[0])
             if _few(matches):
                 # One set of lead ids from the indexes, so the leads are looked up by id.
-                return WordsMatch(Lead.id.in_(union(*matches)))
+                return WordsMatch(Lead.id.in_(union(*matches)), own=on_lead)
+            # Many: the best ones by id too if the names and emails hold few of them (a phrase
+            # every message has), or else read in order like the rest.
+            own = on_lead if _few(matches[:1]) else own
         else:
             # One arm per trigram index. PostgreSQL's planner, left to choose, collects every
             # id even for a name on a sixth of all leads, so it gets the same question asked.
@@ -227,7 +236,7 @@ def words_contain(text: str) -> WordsMatch:
                 if not ids:
                     return WordsMatch(false())
                 found = bindparam("found_ids", ids, type_=ARRAY(Integer))
-                return WordsMatch(Lead.id == any_(found))
+                return WordsMatch(Lead.id == any_(found), own=own)
     # Each lead's own enquiries and notes (the lead_id indexes), so a scan that stops at a
     # page's worth of leads reads only theirs.
     condition = or_(
@@ -236,7 +245,7 @@ def words_contain(text: str) -> WordsMatch:
         _has(select(Enquiry.id).where(Enquiry.lead_id == Lead.id, message)),
         _has(select(LeadEvent.id).where(LeadEvent.lead_id == Lead.id, noted)),
     )
-    return WordsMatch(condition, None if _sqlite() else or_(name, email))
+    return WordsMatch(condition, None if _sqlite() else or_(name, email), own)
 
 
 def _has(rows: Select[tuple[int]]) -> ColumnElement[bool]:
