@@ -150,7 +150,7 @@ def _first_response(
         .offset((count - 1) // 2)
         .limit(2 - count % 2)
     ).all()
-    figures.median_first_response_minutes = statistics.fmean(middle)
+    figures.median_first_response_minutes = statistics.median(middle)
 
 
 def _funnel(
