@@ -257,8 +257,11 @@ def _insert(connection: sqlite3.Connection, batch: list[tuple]) -> None:
     connection.executemany(
         "INSERT INTO lead (id, branch_id, name, phone, email, interest, source, status,"
         " lost_reason, created_at, updated_at, last_enquiry_at, first_response_at,"
-        " enquiry_count, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,1,1)",
-        batch,
+        " first_response_minutes, enquiry_count, version)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,1)",
+        # Answered the moment it came (first_response_at is created_at): 0 working minutes,
+        # the figure change_lead_status would have written.
+        [(*row, None if row[12] is None else 0.0) for row in batch],
     )
     connection.executemany(
         "INSERT INTO enquiry (lead_id, name, phone, email, interest, message, source_page,"

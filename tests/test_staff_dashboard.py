@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from crm.leads.dashboard import dashboard_figures
+from crm.leads.response_time import working_minutes
 from crm.models import FollowUp, Lead, StaffUser
 from crm.platform.extensions import db
 from tests.staff_helpers import csrf_token, enter_as, make_lead, make_staff
@@ -24,8 +25,11 @@ def ist(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
 
 
 def lead(app, branch, *, created, status="new", first_response=None, source=None, name="P"):
+    """A lead written straight into its state, with the minutes the pipeline would keep."""
     lead_id = make_lead(app, branch, name=name, utm_source=source, at=created)
     with app.app_context():
+        home = db.session.get(Lead, lead_id).branch
+        minutes = None if first_response is None else working_minutes(home, created, first_response)
         db.session.execute(
             update(Lead)
             .where(Lead.id == lead_id)
@@ -33,6 +37,7 @@ def lead(app, branch, *, created, status="new", first_response=None, source=None
                 status=status,
                 lost_reason="price" if status == "lost" else None,
                 first_response_at=first_response,
+                first_response_minutes=minutes,
             )
         )
         db.session.commit()

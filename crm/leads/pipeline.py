@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from crm.leads.followups import close_open_follow_ups
 from crm.leads.operations import WorkflowError, record_event
+from crm.leads.response_time import working_minutes
 from crm.models import OPEN_STATUSES, EventKind, Lead, LeadEvent, LeadStatus, LostReason, StaffUser
 
 CLOSING = frozenset({LeadStatus.LOST, LeadStatus.SPAM})
@@ -151,9 +152,10 @@ def change_lead_status(
     Without ``move`` it is a pipeline move (``TRANSITIONS``), as staff choose one; with a
     ``SystemMove`` the move must be in that move's row of ``SYSTEM_MOVES``. Anything else raises
     ``TransitionRefused`` (a ``WorkflowError``) and changes nothing. A move writes the status,
-    the lost reason (kept only when lost), the first response time (on the first move out of
-    new), ``updated_at`` and the version (forms shown before are now stale), records the STATUS
-    event by ``actor`` (None: the system) and, when the lead closes, closes its follow-ups.
+    the lost reason (kept only when lost), the first response time and its working minutes
+    (on the first move out of new), ``updated_at`` and the version (forms shown before are
+    now stale), records the STATUS event by ``actor`` (None: the system) and, when the lead
+    closes, closes its follow-ups.
     The caller owns the transaction and has read the lead for update.
     """
     previous = LeadStatus(lead.status)
@@ -166,6 +168,8 @@ def change_lead_status(
     lead.lost_reason = reason if lead.status == LeadStatus.LOST else None
     if previous == LeadStatus.NEW and lead.first_response_at is None:
         lead.first_response_at = now
+        # Under the hours in force now: a later change of hours leaves past figures alone.
+        lead.first_response_minutes = working_minutes(lead.branch, lead.created_at, now)
     lead.updated_at = now
     lead.version += 1
     detail: dict[str, Any] = {"from": previous, "to": lead.status}
