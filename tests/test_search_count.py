@@ -14,12 +14,12 @@ from crm.models import Lead, LeadStatus, StaffUser
 from crm.platform.extensions import db
 from tests.staff_helpers import enter_as, make_lead, make_staff
 from tests.test_inbox_export_link import exported_leads, inbox_leads
-from tests.test_search import common
+from tests.test_search import MODES, common
 
 COUNT = re.compile(r'<p class="inbox__count"[^>]*>(.*?)</p>', re.DOTALL)
 
 
-@pytest.fixture(params=["few", "many", "estimated"])
+@pytest.fixture(params=MODES)
 def world(app, request, monkeypatch):
     """A manager's client, the inbox counting searches up to 3, and 2 leads a page.
 

@@ -16,7 +16,7 @@ from crm.models import StaffUser
 from crm.platform.database import utcnow
 from crm.platform.extensions import db
 from tests.staff_helpers import enter_as, make_lead, make_staff
-from tests.test_search import common, listed
+from tests.test_search import MODES, common, listed
 
 NEXT = re.compile(r'href="([^"]*)" rel="next"')
 
@@ -26,7 +26,7 @@ def manager(app):
     return make_staff(app, "manager", "bengaluru", name="Bina Manager")
 
 
-@pytest.fixture(params=["few", "many", "estimated"])
+@pytest.fixture(params=MODES)
 def client(app, manager, request, monkeypatch):
     """As in test_search: "many" reads every text in the inbox's order, "estimated" decides
     that from PostgreSQL's statistics; the order must not depend on the way."""
