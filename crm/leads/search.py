@@ -237,6 +237,11 @@ def words_contain(text: str) -> WordsMatch:
                     return WordsMatch(false())
                 found = bindparam("found_ids", ids, type_=ARRAY(Integer))
                 return WordsMatch(Lead.id == any_(found), own=own)
+            # Many: as on SQLite, the best ones by id if the names and emails hold few.
+            own_ids = _postgres_ids([select(Lead.id).where(name), select(Lead.id).where(email)])
+            if own_ids is not None:
+                own_found = bindparam("own_ids", own_ids, type_=ARRAY(Integer))
+                own = Lead.id == any_(own_found) if own_ids else false()
     # Each lead's own enquiries and notes (the lead_id indexes), so a scan that stops at a
     # page's worth of leads reads only theirs.
     condition = or_(
