@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 import statistics
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -160,3 +161,57 @@ def _triggers() -> list[str]:
     else:
         sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'lead'::regclass"
     return sorted(db.session.scalars(text(sql)))
+
+
+IST = ZoneInfo("Asia/Kolkata")
+# Monday 23 November 2026, when Bengaluru opens 08:00-20:00.
+ARRIVED = datetime(2026, 11, 23, 10, 0, tzinfo=IST)
+ANSWERED = ARRIVED + timedelta(hours=3)
+
+
+def response_line(client: FlaskClient, lead_id: int) -> str:
+    """The lead page's line on the first response, its late badge included."""
+    with mock.patch("crm.staff.lead_page.utcnow", return_value=ANSWERED):
+        html = client.get(f"/staff/leads/{lead_id}").get_data(as_text=True)
+    line = re.search(r"First response:(.*?)</p>", html, re.DOTALL).group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", line).split())
+
+
+def test_the_lead_page_shows_the_minutes_counted_when_the_lead_was_answered(app):
+    """New hours leave an answered lead's response time as it was counted, as on the
+    dashboard; a lead nobody has answered yet is counted under the hours in force."""
+    admin = make_staff(app, "admin", None, name="Ada Admin")
+    client = enter_as(app.test_client(), app, admin)
+    answered = make_lead(app, "bengaluru", at=ARRIVED)
+    with mock.patch("crm.leads.workflow.utcnow", return_value=ANSWERED):
+        move(client, answered, "contacted")
+    waiting = make_lead(app, "bengaluru", at=ARRIVED)
+    before = response_line(client, answered)
+    assert "after 3 h 0 min of opening hours" in before
+    assert "over the 2 h 0 min target" in before
+    assert response_line(client, waiting) == (
+        "not yet, 3 h 0 min of opening hours so far over the 2 h 0 min target"
+    )
+
+    with app.app_context():
+        db.session.execute(
+            update(Branch)
+            .where(Branch.slug == "bengaluru")
+            .values(opening_hours={"mon": [["12:00", "20:00"]]})
+        )
+        db.session.commit()
+        lead = db.session.get(Lead, answered)
+        # Counted again under the new hours, the answer would now look on time.
+        assert working_minutes(lead.branch, lead.created_at, lead.first_response_at) == 60
+        assert lead.first_response_minutes == 180
+
+    assert response_line(client, answered) == before
+    assert response_line(client, waiting) == "not yet, 1 h 0 min of opening hours so far"
+
+    # A row without its minutes (answered before they were kept) is counted from its times.
+    with app.app_context():
+        db.session.execute(
+            update(Lead).where(Lead.id == answered).values(first_response_minutes=None)
+        )
+        db.session.commit()
+    assert "after 1 h 0 min of opening hours" in response_line(client, answered)

@@ -5,7 +5,7 @@ dashboard's windows read from them equal a count of the leads created since the 
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,22 +14,13 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text, update
 
-from crm.leads.appointments import book_appointment, cancel_appointment, mark_attended, mark_no_show
-from crm.leads.capture import Submission, capture_lead
 from crm.leads.funnel_days import DAY_ZONE, counts_since
-from crm.leads.merge import merge_leads
-from crm.leads.pipeline import TRANSITIONS
-from crm.leads.privacy import erase_lead
-from crm.leads.retention import purge_expired
-from crm.leads.workflow import WorkflowError, bulk_change_status, change_status
-from crm.models import Appointment, Branch, Enquiry, Lead, LeadFunnelDay, StaffUser
+from crm.models import Appointment, Branch, Enquiry, Lead, LeadFunnelDay
 from crm.platform.database import utcnow
 from crm.platform.extensions import db
+from tests.lead_walk import actor, one_step, walk, web_lead
 from tests.staff_helpers import make_lead, make_staff
 
-BRANCHES = ("bengaluru", "hyderabad")
-PAGES = ("/", "/blog/back-pain", "/blog/back-pain?utm_source=x", "/branches/hyderabad", None)
-SOURCES = (None, "google", "instagram")
 BOOKED = {"appointment_booked", "visited"}
 BEFORE = "c7d3e9a1f4b8"  # the revision before migration e1f5a7c3b9d2
 
@@ -113,141 +104,6 @@ def windows_recounted(app: Flask, since: datetime) -> dict[tuple, tuple[int, int
     return tallies
 
 
-def actor(person_id: int) -> StaffUser:
-    person = db.session.get(StaffUser, person_id)
-    _ = person.branch
-    return person
-
-
-def desk_lead(app: Flask, rng: random.Random, admin: int, phone: str | None) -> int:
-    """A lead staff entered at the desk: another channel, no page; sometimes one the spam
-    defence keeps aside."""
-    serial = rng.randrange(10**8)
-    with app.app_context():
-        return capture_lead(
-            Submission(
-                name="Desk Person",
-                phone=phone or f"+91970{serial:08d}",
-                email=None,
-                branch_slug=rng.choice(BRANCHES),
-                interest=None,
-                message=None,
-                submission_token=f"desk-{serial:08d}-{rng.random()}",
-                consent_version="2026-11-01",
-                received_at=utcnow() - timedelta(minutes=rng.randrange(60 * 24 * 100)),
-                channel=rng.choice(["phone", "walk_in"]),
-                recorded_by_id=admin,
-                filtered_reason="honeypot" if rng.random() < 0.2 else None,
-            )
-        ).lead_id
-
-
-def web_lead(app: Flask, rng: random.Random, phone: str | None) -> int:
-    source = rng.choice(SOURCES)
-    return make_lead(
-        app,
-        rng.choice(BRANCHES),
-        phone=phone,
-        source_page=rng.choice(PAGES),
-        utm_source=source,
-        at=utcnow() - timedelta(minutes=rng.randrange(60 * 24 * 100)),
-    )
-
-
-def appointment_step(rng: random.Random, admin: int, lead, appointments) -> str:
-    """Book (now, so it can be marked at once), or mark attended or no-show, or cancel."""
-    mine = [row for row in appointments if row.lead_id == lead.id and row.status == "booked"]
-    if not mine or rng.random() < 0.4:
-        book_appointment(
-            actor(admin),
-            lead.id,
-            starts_at=utcnow() - timedelta(minutes=rng.randrange(1, 10)),
-            minutes=30,
-            kind="clinic",
-            address=None,
-            clinician_id=None,
-            note=None,
-            expected_version=lead.version,
-        )
-        return "book"
-    appointment = rng.choice(mine)
-    outcome = rng.choice(["attend", "attend", "attend", "no_show", "cancel"])
-    if outcome == "attend":
-        mark_attended(actor(admin), lead.id, appointment.id, expected_sequence=None)
-    elif outcome == "no_show":
-        mark_no_show(actor(admin), lead.id, appointment.id, expected_sequence=None)
-    else:
-        cancel_appointment(actor(admin), lead.id, appointment.id, "Unwell", expected_sequence=None)
-    return outcome
-
-
-def one_step(app: Flask, rng: random.Random, admin: int, phones: list[str]) -> str:
-    """One operation picked at random, through the functions the staff pages and jobs call."""
-    with app.app_context():
-        leads = db.session.execute(
-            select(Lead.id, Lead.branch_id, Lead.status, Lead.version).where(
-                Lead.merged_into_id.is_(None), Lead.erased_at.is_(None)
-            )
-        ).all()
-        appointments = db.session.execute(
-            select(Appointment.id, Appointment.lead_id, Appointment.status)
-        ).all()
-    choice = rng.choice(
-        [
-            *("web", "web", "desk", "status", "status", "bulk"),
-            *("appointment", "appointment", "appointment", "merge", "merge", "erase", "retention"),
-        ]
-    )
-    # a repeat of an earlier number joins that person's lead (or reopens a lost one)
-    phone = rng.choice(phones) if phones and rng.random() < 0.3 else None
-    if choice in ("web", "desk") or not leads:
-        made = web_lead(app, rng, phone) if choice != "desk" else desk_lead(app, rng, admin, phone)
-        with app.app_context():
-            phones.append(db.session.get(Lead, made).phone)
-        return choice
-    lead = rng.choice(leads)
-    waiting = {row.lead_id for row in appointments if row.status == "booked"}
-    if choice == "appointment" and waiting and rng.random() < 0.6:
-        # most leads have no appointment to mark: often take one that has
-        lead = rng.choice([row for row in leads if row.id in waiting] or [lead])
-    with app.app_context():
-        try:
-            if choice == "status":
-                targets = sorted(TRANSITIONS[lead.status])
-                if not targets:
-                    return "none"
-                target = rng.choice(targets)
-                reason = "price" if target == "lost" else None
-                change_status(
-                    actor(admin), lead.id, target, expected_version=lead.version, lost_reason=reason
-                )
-            elif choice == "bulk":
-                ids = [other.id for other in rng.sample(leads, min(3, len(leads)))]
-                bulk_change_status(actor(admin), ids, rng.choice(["contacted", "spam", "lost"]))
-            elif choice == "appointment":
-                choice = appointment_step(rng, admin, lead, appointments)
-            elif choice == "merge":
-                same = [o for o in leads if o.branch_id == lead.branch_id and o.id != lead.id]
-                if not same:
-                    return "none"
-                other = rng.choice(same)
-                merge_leads(
-                    actor(admin),
-                    lead.id,
-                    other.id,
-                    survivor_version=lead.version,
-                    merged_version=other.version,
-                )
-            elif choice == "erase":
-                erase_lead(actor(admin), lead.id)
-            else:
-                # every lost or spam lead is past the retention period a year from now
-                purge_expired(now=utcnow() + timedelta(days=365))
-        except WorkflowError:
-            return f"{choice} refused"
-    return choice
-
-
 def assert_windows_match(app: Flask, rng: random.Random, admin: int, manager: int) -> None:
     """Windows starting at moments all through the day (so the edge day is read from either
     side) equal a count of the leads created since then, for an admin and for a manager."""
@@ -272,14 +128,7 @@ def test_kept_counts_equal_a_recount_after_random_operations(app, seed):
     rng = random.Random(seed)
     admin = make_staff(app, "admin", None, name="Ada Admin")
     manager = make_staff(app, "manager", "hyderabad", name="Hari Manager")
-    phones: list[str] = []
-    for _ in range(6):
-        made = web_lead(app, rng, None)
-        with app.app_context():
-            phones.append(db.session.get(Lead, made).phone)
-    done: Counter[str] = Counter()
-    for step in range(80):
-        done[one_step(app, rng, admin, phones)] += 1
+    for step, done in walk(app, rng, admin, 80):
         assert kept(app) == recounted(app), done
         if step % 20 == 19:
             assert_windows_match(app, rng, admin, manager)

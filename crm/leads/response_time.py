@@ -32,9 +32,19 @@ def working_minutes(branch: Branch, start: datetime, end: datetime) -> float:
 
 
 def first_response_minutes(lead: Lead, branch: Branch, now: datetime) -> float:
-    """Working minutes from arrival to first response, or until now if nobody has responded."""
-    return working_minutes(branch, lead.created_at, lead.first_response_at or now)
+    """Working minutes from arrival to first response, or until now if nobody has responded.
+
+    An answered lead keeps the minutes counted when it was answered
+    (``Lead.first_response_minutes``), as the dashboard's median does: recounted under today's
+    hours, a change of hours would rewrite its past. A row without them is counted again.
+    """
+    if lead.first_response_at is None:
+        return working_minutes(branch, lead.created_at, now)
+    if lead.first_response_minutes is not None:
+        return lead.first_response_minutes
+    return working_minutes(branch, lead.created_at, lead.first_response_at)
 
 
 def response_breached(lead: Lead, branch: Branch, now: datetime, target_minutes: int) -> bool:
+    """Whether the lead's first response (so far, if none yet) is over the target."""
     return first_response_minutes(lead, branch, now) > target_minutes

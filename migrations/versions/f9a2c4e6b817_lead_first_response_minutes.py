@@ -16,13 +16,11 @@ index): without it SQLite 3.40 reads each row to check that condition, with it t
 figures come from the index alone.
 """
 
-from types import SimpleNamespace
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
-
-from crm.leads.response_time import working_minutes
-from crm.platform.database import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "f9a2c4e6b817"
@@ -40,8 +38,8 @@ lead = sa.table(
     "lead",
     sa.column("id", sa.Integer),
     sa.column("branch_id", sa.Integer),
-    sa.column("created_at", UTCDateTime),
-    sa.column("first_response_at", UTCDateTime),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("first_response_at", sa.DateTime(timezone=True)),
     sa.column("first_response_minutes", sa.Float),
 )
 branch = sa.table(
@@ -50,6 +48,44 @@ branch = sa.table(
     sa.column("time_zone", sa.String),
     sa.column("opening_hours", sa.JSON),
 )
+
+
+# How working minutes were counted at this revision (crm.leads.response_time.working_minutes,
+# with crm.clinic.branches' opening_spans and branch_zone), copied so that later changes to
+# the application cannot change what this migration writes.
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_TIME_ZONE = "Asia/Kolkata"
+MAX_DAYS = 62
+
+
+def _utc(value):
+    """A stored time as an aware UTC datetime: SQLite keeps UTC without a zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _opening_spans(opening_hours, weekday):
+    spans = (opening_hours or {}).get(weekday) or []
+    return [(time.fromisoformat(start), time.fromisoformat(end)) for start, end in spans]
+
+
+def _working_minutes(time_zone, opening_hours, start, end):
+    """Minutes between ``start`` and ``end`` within the branch's opening hours."""
+    if end <= start:
+        return 0.0
+    zone = ZoneInfo(time_zone) if time_zone else ZoneInfo(DEFAULT_TIME_ZONE)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    day = local_start.date()
+    last_day = min(local_end.date(), day + timedelta(days=MAX_DAYS))
+    total = 0.0
+    while day <= last_day:
+        for opens, closes in _opening_spans(opening_hours, WEEKDAYS[day.weekday()]):
+            span_start = datetime.combine(day, opens, zone)
+            span_end = datetime.combine(day, closes, zone)
+            overlap = min(span_end, local_end) - max(span_start, local_start)
+            if overlap > timedelta(0):
+                total += overlap.total_seconds() / 60
+        day += timedelta(days=1)
+    return total
 
 
 def upgrade():
@@ -74,10 +110,8 @@ def upgrade():
 def _backfill(connection):
     """In id order, a batch at a time: memory stays flat at any number of leads. Only the new
     column is written, so no trigger on lead fires (they all name their columns)."""
-    # working_minutes reads only the hours and the zone: plain rows stand in for the model.
     branches = {
-        row.id: SimpleNamespace(time_zone=row.time_zone, opening_hours=row.opening_hours)
-        for row in connection.execute(sa.select(branch))
+        row.id: (row.time_zone, row.opening_hours) for row in connection.execute(sa.select(branch))
     }
     update = (
         lead.update()
@@ -99,8 +133,10 @@ def _backfill(connection):
             [
                 {
                     "lead_id": row.id,
-                    "minutes": working_minutes(
-                        branches[row.branch_id], row.created_at, row.first_response_at
+                    "minutes": _working_minutes(
+                        *branches[row.branch_id],
+                        _utc(row.created_at),
+                        _utc(row.first_response_at),
                     ),
                 }
                 for row in rows
