@@ -6,7 +6,14 @@ from crm.models.enquiry import CHANNEL_LABELS, DESK_CHANNELS, Channel, Enquiry
 from crm.models.event import EventKind, LeadEvent
 from crm.models.export import ExportFormat, ExportRecord, ExportStatus
 from crm.models.followup import FollowUp
-from crm.models.lead import OPEN_STATUSES, STATUS_LABELS, Lead, LeadStatus, LostReason
+from crm.models.lead import (
+    OPEN_STATUSES,
+    REFERENCE_FORMAT,
+    STATUS_LABELS,
+    Lead,
+    LeadStatus,
+    LostReason,
+)
 from crm.models.lead_count import NO_PAGE, LeadFunnelDay, LeadStatusCount
 from crm.models.outbox import EmailKind, OutboxEmail, OutboxStatus
 from crm.models.page_view import PageViewDay
@@ -19,6 +26,7 @@ __all__ = [
     "DESK_CHANNELS",
     "NO_PAGE",
     "OPEN_STATUSES",
+    "REFERENCE_FORMAT",
     "STATUS_LABELS",
     "WEEKDAYS",
     "Appointment",

@@ -40,6 +40,10 @@ STATUS_LABELS = {
     LeadStatus.SPAM: "Spam / filtered",
 }
 
+# How a lead is named to people (L-000042): its id, zero-padded. A %-format, so that an export
+# can apply it to a column of ids in one ``map``.
+REFERENCE_FORMAT = "L-%06d"
+
 OPEN_STATUSES = frozenset({LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.APPOINTMENT_BOOKED})
 
 
@@ -177,7 +181,7 @@ class Lead(db.Model):
 
     @property
     def reference(self) -> str:
-        return f"L-{self.id:06d}"
+        return REFERENCE_FORMAT % self.id
 
     @property
     def is_merged(self) -> bool:

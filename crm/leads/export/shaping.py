@@ -24,7 +24,7 @@ from crm.leads.export.cells import (
 )
 from crm.leads.export.clock import BranchClock
 from crm.leads.export.rows import PHONE_SEPARATOR
-from crm.models import STATUS_LABELS, AppointmentKind, Branch, LostReason
+from crm.models import REFERENCE_FORMAT, STATUS_LABELS, AppointmentKind, Branch, LostReason
 from crm.platform.i18n import LANGUAGES
 
 # One list per column of ``HEADER``, all as long as the batch.
@@ -111,11 +111,10 @@ def batch_shaper(branches: list[Branch], staff_names: dict[int, str], *, as_text
                 [None if gone else value for value, gone in zip(column, erased, strict=True)]
                 for column in (names, phones, emails, messages, others)
             )
-        counts = (enquiries, attended, no_shows)
         if as_text:
-            enquiries, attended, no_shows = (list(map(str, column)) for column in counts)
+            enquiries, attended, no_shows = map(_counts, (enquiries, attended, no_shows))
         return [
-            [f"L-{lead_id:06d}" for lead_id in lead_ids],
+            list(map(REFERENCE_FORMAT.__mod__, lead_ids)),
             times(branch_ids, created),
             texts(names),
             spreadsheet_phones(phones),
@@ -160,6 +159,23 @@ class _Labels(dict[Any, str]):
 
     def __missing__(self, key: Any) -> str:
         return self.fallback(key) if key else ""
+
+
+class _CountTexts(dict[int, str]):
+    """The text of a count: the small ones (nearly all) looked up, any other written out."""
+
+    def __missing__(self, count: int) -> str:
+        return str(count)
+
+
+_COUNT_TEXTS = _CountTexts({count: str(count) for count in range(100)})
+
+
+def _counts(column: Sequence[int]) -> list[str]:
+    # Most leads have no appointment outcome: a column of zeros is one check.
+    if not any(column):
+        return ["0"] * len(column)
+    return list(map(_COUNT_TEXTS.__getitem__, column))
 
 
 def _blank(_key: Any) -> str:
