@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from crm.leads import search
 from crm.leads.merge import merge_leads
@@ -83,6 +83,33 @@ def test_words_in_messages_notes_and_call_notes_find_the_lead(app, people, clien
     assert found(client, "arjun rao") == [cricket]
     assert found(client, "ra") == sorted([cricket, called])
     assert found(client, "nowhere at all") == []
+
+
+@pytest.mark.skipif(
+    BACKEND != "sqlite",
+    reason="counts FTS5 MATCH statements; PostgreSQL reads its indexes in _postgres_ids",
+)
+def test_a_search_page_matches_the_text_index_once(app, people):
+    """The page, its best-first ranking and its count read the leads found by id: matching a
+    part of a phone or name again for each would cost a pass over its trigrams' postings."""
+    phoned = make_lead(app, name="Meera Nair", phone="+919845011001", message="Knee pain")
+    named = make_lead(app, name="Nair Clinic Visit", phone="+919845022002", message="Nairobi")
+    client = enter_as(app.test_client(), app, people["manager"])
+    matches = []
+
+    def count_matches(_connection, _cursor, statement, *_args) -> None:
+        matches.append(" MATCH " in statement)  # one statement may read several indexes
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count_matches)
+    try:
+        for query, expected in (("45011", [phoned]), ("nair", [phoned, named])):
+            matches.clear()
+            assert found(client, query) == sorted(expected), query
+            assert sum(matches) == 1, query
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", count_matches)
 
 
 def test_quotes_and_operators_are_only_text(app, client):

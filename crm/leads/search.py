@@ -6,10 +6,12 @@ triggers), on PostgreSQL the pg_trgm GIN indexes on the very expressions compare
 Both match any substring of three characters or more, ignoring case; a shorter text has no
 trigram to look up, so it is compared row by row, with the same meaning.
 
-On PostgreSQL a text is looked up once: the planner's statistics say whether it is common
-(``_estimated_rows``), and if not, the indexes give up to ``COMMON`` lead ids
-(``_postgres_ids``), from which the count and the page are read by id. A common text is
-read in the inbox's order instead, as on SQLite.
+A text is looked up in the index once. On SQLite the FTS5 tables give up to ``COMMON`` lead
+ids (``_sqlite_ids``), remembered for the rest of the transaction, so the bounded count and
+the page read those leads by id instead of matching the text again. On PostgreSQL the
+planner's statistics first say whether it is common (``_estimated_rows``), and if not, the
+indexes give up to ``COMMON`` lead ids (``_postgres_ids``), from which the count and the page
+are read by id. A common text is read in the inbox's order instead, on both.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     literal_column,
     or_,
     select,
     table,
-    union,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -93,6 +95,43 @@ def _fts(name: str, key: str, query: str) -> Select[tuple[int]]:
         .select_from(search)
         .where(literal_column(name).match(query))
     )
+
+
+class _Found(NamedTuple):
+    ids: list[int]  # every lead the text's index entries name
+    own: list[int]  # those found by the first match (the lead's own columns)
+
+
+def _sqlite_ids(text_key: tuple[str, str], matches: list[Select[tuple[int]]]) -> _Found | None:
+    """The leads SQLite's FTS5 tables find for a text, or None if they hold ``COMMON`` entries
+    or more (a common text, read in the inbox's order instead).
+
+    Matched once per transaction and text: the inbox's page, its ranking and its bounded
+    count all need the same ids, and each MATCH of a part of a phone or name costs a read of
+    the posting lists of all its trigrams, which grow with the leads.
+    """
+    session = db.session()
+    session.connection()  # the read transaction the answer is remembered for
+    transaction = session.get_transaction()
+    remembered = session.info.get("text_index_ids")
+    if remembered is None or remembered[0] is not transaction:
+        remembered = session.info["text_index_ids"] = (transaction, {})
+    known = remembered[1]
+    if text_key not in known:
+        arms = union_all(
+            *(match.add_columns(literal(arm)) for arm, match in enumerate(matches))
+        ).limit(COMMON)
+        # Repeats (a lead found by its name and its message) count towards the bound, as in _few.
+        rows = db.session.execute(arms).all()
+        known[text_key] = (
+            None
+            if len(rows) >= COMMON
+            else _Found(
+                sorted({lead_id for lead_id, _ in rows}),
+                sorted({lead_id for lead_id, arm in rows if arm == 0}),
+            )
+        )
+    return known[text_key]
 
 
 def _few(matches: list[Select[tuple[int]]]) -> bool:
@@ -162,23 +201,26 @@ def indexed_phone(digits: str) -> Select[tuple[int]] | None:
     stops reading. None where there is no such index (PostgreSQL's are read whole).
     """
     if _sqlite() and len(digits) >= TRIGRAM:
-        return _phone_matches(digits)[0]
+        matches = _phone_matches(digits)
+        # Known to be few: the page's condition is already an id list.
+        return None if _sqlite_ids(("phone", digits), matches) is not None else matches[0]
     return None
 
 
 def indexed_words(text: str) -> CompoundSelect | None:
     """As ``indexed_phone``, for ``words_contain``: a lead may come up more than once."""
     if _sqlite() and len(text) >= TRIGRAM:
-        return union_all(*_word_matches(text))
+        matches = _word_matches(text)
+        return None if _sqlite_ids(("words", text), matches) is not None else union_all(*matches)
     return None
 
 
 def phone_contains(digits: str) -> ColumnElement[bool]:
     """The lead's phone number holds ``digits``. (PostgreSQL's planner gets this one right.)"""
     if _sqlite() and len(digits) >= TRIGRAM:
-        matches = _phone_matches(digits)
-        if _few(matches):
-            return Lead.id.in_(matches[0])
+        found = _sqlite_ids(("phone", digits), _phone_matches(digits))
+        if found is not None:
+            return Lead.id.in_(found.ids)
     return Lead.phone.contains(digits, autoescape=True)
 
 
@@ -214,13 +256,15 @@ def words_contain(text: str) -> WordsMatch:
     if len(text) >= TRIGRAM:
         if _sqlite():
             matches = _word_matches(text)
-            on_lead = Lead.id.in_(matches[0])
-            if _few(matches):
+            found = _sqlite_ids(("words", text), matches)
+            if found is not None:
                 # One set of lead ids from the indexes, so the leads are looked up by id.
-                return WordsMatch(Lead.id.in_(union(*matches)), own=on_lead)
+                if not found.ids:
+                    return WordsMatch(false())
+                return WordsMatch(Lead.id.in_(found.ids), own=Lead.id.in_(found.own))
             # Many: the best ones by id too if the names and emails hold few of them (a phrase
             # every message has), or else read in order like the rest.
-            own = on_lead if _few(matches[:1]) else own
+            own = Lead.id.in_(matches[0]) if _few(matches[:1]) else own
         else:
             # One arm per trigram index. PostgreSQL's planner, left to choose, collects every
             # id even for a name on a sixth of all leads, so it gets the same question asked.
