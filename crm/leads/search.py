@@ -122,7 +122,7 @@ def _sqlite_ids(text_key: tuple[str, str], matches: list[Select[tuple[int]]]) ->
             *(match.add_columns(literal(arm)) for arm, match in enumerate(matches))
         ).limit(COMMON)
         # Repeats (a lead found by its name and its message) count towards the bound, as in _few.
-        rows = db.session.execute(arms).all()
+        rows = session.execute(arms).all()
         known[text_key] = (
             None
             if len(rows) >= COMMON
