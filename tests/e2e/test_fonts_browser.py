@@ -1,6 +1,7 @@
 """In Chromium on a machine without Indic fonts: a page in Kannada, Telugu or Hindi draws its
-text with the shipped Noto subset and fetches no other script's font; an English page with the
-language switcher fetches only the three tiny faces of the language names.
+text with the shipped Noto subset and fetches no other script's font (only the tiny faces of
+the other languages' names); an English page with the language switcher fetches only the three
+tiny faces of the language names.
 
 The pages are the site's layout, told their language through ``current_language`` as the
 translated pages will be, with a heading, a paragraph and the switcher's three names. Chromium
@@ -97,10 +98,13 @@ def test_a_page_in_a_language_draws_it_with_the_shipped_font(
     page = context.new_page()
     page.goto(f"{live_server}/font-check/{language}")
     fetched = {url.rsplit("/", 1)[1].split(".")[0] for url in page.evaluate(FETCHED_FONTS)}
-    # The page's own script, whole; the other two names from their tiny faces; the page's own
-    # name from its whole font, so its tiny face is never fetched.
+    # The page's own script, whole; the other two names from their tiny faces. The page's own
+    # tiny face is drawn with nowhere, but it may be fetched while the whole font is still on
+    # its way: with font-display: swap, Chromium then looks down the font list for a face that
+    # covers the letters, and the last one does (seen under a loaded CI machine).
     names = {f"language-names-{other}" for other, _ in SCRIPT.values() if other != slug}
-    assert fetched == {f"noto-sans-{slug}-regular", f"noto-sans-{slug}-bold", *names}
+    expected = {f"noto-sans-{slug}-regular", f"noto-sans-{slug}-bold", *names}
+    assert expected <= fetched <= expected | {f"language-names-{slug}"}
     for selector in ("#text", "#heading"):
         used = fonts_of(page, selector)
         indic = [font for font in used if font["familyName"] == f"Noto Sans {name}"]
