@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 import crm.cli
 from crm import create_app
-from crm.models import Branch
+from crm.models import Branch, Lead
 from crm.platform.extensions import db
 from tests.export_helpers import capture, cli_export, csv_records, csv_table
 
@@ -98,3 +98,19 @@ def test_the_crm_command_exports_from_an_app_without_its_pages(
     assert result.exit_code == 0, result.output
     assert built == [False]
     assert csv_table(result.stdout_bytes) == expected
+
+
+def test_counts_are_written_whatever_their_size(app, runner):
+    """Small counts are looked up, larger ones written out, and a column of zeros is zeros."""
+    one = capture(app, "bengaluru", name="Often Back", phone="+919900070001")
+    other = capture(app, "bengaluru", name="Once Only", phone="+919900070002")
+    with app.app_context():
+        db.session.execute(update(Lead).where(Lead.id == one).values(enquiry_count=1234))
+        db.session.commit()
+    records = {row["Reference"]: row for row in csv_records(cli_export(runner, "--branch", "all"))}
+    assert records[f"L-{one:06d}"]["Enquiries"] == "1234"
+    assert records[f"L-{other:06d}"]["Enquiries"] == "1"
+    assert (
+        records[f"L-{other:06d}"]["Appointments attended"],
+        records[f"L-{other:06d}"]["No-shows"],
+    ) == ("0", "0")

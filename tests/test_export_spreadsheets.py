@@ -9,6 +9,7 @@ requires its clients (CI).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -92,6 +93,10 @@ def check_as_a_person_typed_it(rows):
         assert row["Created (branch time)"].value == CREATED_THERE
         assert row["Next follow-up (branch time)"].value == FOLLOW_UP_THERE
         assert row["Enquiries"].value == 1
+        # Shaped a column at a time: counts come back as numbers, references as text.
+        assert (row["Appointments attended"].value, row["No-shows"].value) == (0, 0)
+        assert row["Reference"].data_type == "s"
+        assert re.fullmatch(r"L-\d{6}", row["Reference"].value), row["Reference"].value
         for cell in row.values():
             assert cell.data_type != "f", (cell.coordinate, cell.value)
     assert rows[9]["Latest message"].value == LONG_MESSAGE
